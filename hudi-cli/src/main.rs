@@ -1,0 +1,83 @@
+//! `hudi`: inspect and read Apache Hudi tables.
+
+mod error;
+mod output;
+mod read;
+mod show;
+mod timeline;
+
+use std::collections::HashMap;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use error::CliError;
+
+/// Inspect and read Apache Hudi tables (table versions 6, 8 and 9) on local disks and object
+/// stores (s3://, gs://, az://).
+#[derive(Debug, Parser)]
+#[command(name = "hudi", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Read a table's rows (snapshot, read-optimized, incremental or time travel).
+    Read(read::ReadArgs),
+    /// Show a table's configuration and size.
+    Show(show::ShowArgs),
+    /// List the instants of a table's active timeline.
+    Timeline(timeline::TimelineArgs),
+}
+
+/// Storage options shared by every command.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StorageArgs {
+    /// Storage option `key=value` (e.g. `aws_region=eu-west-1`); overrides the environment.
+    #[arg(long = "storage-option", value_name = "KEY=VALUE", value_parser = parse_kv)]
+    pub storage_options: Vec<(String, String)>,
+}
+
+impl StorageArgs {
+    pub fn options(&self) -> HashMap<String, String> {
+        self.storage_options.iter().cloned().collect()
+    }
+}
+
+fn parse_kv(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+        .filter(|(k, _)| !k.is_empty())
+        .ok_or_else(|| format!("expected KEY=VALUE, got '{s}'"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result: Result<(), CliError> = rt.block_on(async {
+        match cli.command {
+            Command::Read(a) => read::run(a).await,
+            Command::Show(a) => show::run(a).await,
+            Command::Timeline(a) => timeline::run(a).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::BrokenPipe) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! `hudi timeline`.
+
+use hudi_core::Table;
+use serde_json::json;
+
+use crate::error::CliError;
+use crate::output::print_json;
+use crate::StorageArgs;
+
+#[derive(Debug, clap::Args)]
+pub struct TimelineArgs {
+    /// Table path or URL.
+    pub table: String,
+    /// Print JSON lines instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// List every state file of each instant (requested, inflight, completed), not only its
+    /// latest state.
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub storage: StorageArgs,
+}
+
+pub async fn run(a: TimelineArgs) -> Result<(), CliError> {
+    let table = Table::open_with_options(&a.table, &a.storage.options()).await?;
+    let tl = table.timeline();
+    let mut text = String::new();
+    if !a.json {
+        text.push_str(&format!(
+            "{:<20}{:<15}{:<11}{:<20}\n",
+            "requested", "action", "state", "completed"
+        ));
+    }
+    for ti in tl.instants() {
+        let shown: Vec<&hudi_core::model::Instant> = if a.all {
+            ti.state_files.iter().collect()
+        } else {
+            vec![&ti.instant]
+        };
+        for i in shown {
+            // A completed instant's completion time is shown on each of its lines.
+            let completed = ti.completion().map(|t| t.as_str());
+            if a.json {
+                print_json(&json!({
+                    "requested": i.requested.as_str(),
+                    "action": i.action.token(),
+                    "state": i.state.token(),
+                    "completed": completed,
+                    "file": i.file_name(tl.layout()),
+                }))?;
+            } else {
+                text.push_str(&format!(
+                    "{:<20}{:<15}{:<11}{:<20}\n",
+                    i.requested.as_str(),
+                    i.action.token(),
+                    i.state.token(),
+                    completed.unwrap_or("-")
+                ));
+            }
+        }
+    }
+    if !a.json {
+        print!("{text}");
+    }
+    Ok(())
+}

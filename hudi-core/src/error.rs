@@ -1,0 +1,174 @@
+//! The one error type of `hudi-core`.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in `hudi-core`, with the context needed to act on it:
+/// the file, the instant or the key concerned.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum HudiError {
+    /// A table location (path or URL) could not be understood.
+    #[error("invalid table location '{location}': {reason}")]
+    InvalidLocation { location: String, reason: String },
+
+    /// A storage operation failed.
+    #[error("storage error on '{path}': {source}")]
+    Storage {
+        path: String,
+        #[source]
+        source: object_store::Error,
+    },
+
+    /// A file that must exist does not.
+    #[error("file not found: '{path}'")]
+    NotFound { path: String },
+
+    /// A create-if-absent found the file already there.
+    #[error("file already exists: '{path}'")]
+    AlreadyExists { path: String },
+
+    /// No `.hoodie/hoodie.properties` under the location.
+    #[error("'{path}' is not a Hudi table: no .hoodie/hoodie.properties")]
+    NotATable { path: String },
+
+    /// A configuration value is missing or malformed.
+    #[error("invalid config '{key}' = '{value}' in {source_name}: {reason}")]
+    InvalidConfig {
+        key: String,
+        value: String,
+        source_name: String,
+        reason: String,
+    },
+
+    /// A required configuration key is absent.
+    #[error("missing required config '{key}' in {source_name}")]
+    MissingConfig { key: String, source_name: String },
+
+    /// The table's version is not one this library handles.
+    #[error("unsupported table version {version} at '{path}': supported are {supported}")]
+    UnsupportedTableVersion {
+        version: u32,
+        path: String,
+        supported: &'static str,
+    },
+
+    /// `hoodie.properties` and its backup both failed validation.
+    #[error("hoodie.properties at '{path}' failed its checksum ({expected} expected, {found} found) and no valid backup exists")]
+    ChecksumMismatch {
+        path: String,
+        expected: u64,
+        found: u64,
+    },
+
+    /// An instant time string is malformed.
+    #[error("invalid instant time '{value}': {reason}")]
+    InvalidInstantTime { value: String, reason: String },
+
+    /// A timeline file name could not be parsed.
+    #[error("invalid timeline file name '{name}': {reason}")]
+    InvalidInstantFileName { name: String, reason: String },
+
+    /// A data file name (base or log) could not be parsed.
+    #[error("invalid data file name '{name}': {reason}")]
+    InvalidFileName { name: String, reason: String },
+
+    /// Instant metadata (JSON or Avro) could not be decoded.
+    #[error("cannot decode {what} of instant {instant} ('{path}'): {reason}")]
+    InstantMetadata {
+        instant: String,
+        path: String,
+        what: &'static str,
+        reason: String,
+    },
+
+    /// An instant the caller referred to is not on the timeline.
+    #[error("instant {instant} is not a completed instant on the timeline of '{table}'")]
+    InstantNotFound { instant: String, table: String },
+
+    /// A parquet file could not be read or written.
+    #[error("parquet error in '{path}': {source}")]
+    Parquet {
+        path: String,
+        #[source]
+        source: parquet::errors::ParquetError,
+    },
+
+    /// An Arrow operation failed.
+    #[error("arrow error while {context}: {source}")]
+    Arrow {
+        context: String,
+        #[source]
+        source: arrow::error::ArrowError,
+    },
+
+    /// A log file or one of its blocks is malformed beyond recovery.
+    #[error("invalid log file '{path}' at byte {offset}: {reason}")]
+    LogFormat {
+        path: String,
+        offset: u64,
+        reason: String,
+    },
+
+    /// An Avro schema or datum could not be handled.
+    #[error("avro error in {context}: {reason}")]
+    Avro { context: String, reason: String },
+
+    /// A schema could not be used as asked.
+    #[error("schema error in {context}: {reason}")]
+    Schema { context: String, reason: String },
+
+    /// A feature the table uses is not supported by this library.
+    #[error("unsupported in '{path}': {feature}")]
+    Unsupported { path: String, feature: String },
+
+    /// A read was asked with arguments that do not fit.
+    #[error("invalid read options: {reason}")]
+    InvalidReadOptions { reason: String },
+
+    /// Local file IO outside object_store (CLI outputs).
+    #[error("io error on '{path}': {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl HudiError {
+    /// Whether retrying the same call may succeed (transient storage faults).
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            HudiError::Storage {
+                source: object_store::Error::Generic { .. },
+                ..
+            }
+        )
+    }
+
+    pub(crate) fn storage(path: impl Into<String>, source: object_store::Error) -> Self {
+        let path = path.into();
+        match source {
+            object_store::Error::NotFound { .. } => HudiError::NotFound { path },
+            object_store::Error::AlreadyExists { .. } => HudiError::AlreadyExists { path },
+            source => HudiError::Storage { path, source },
+        }
+    }
+
+    pub(crate) fn parquet(path: impl Into<String>, source: parquet::errors::ParquetError) -> Self {
+        HudiError::Parquet {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn arrow(context: impl Into<String>, source: arrow::error::ArrowError) -> Self {
+        HudiError::Arrow {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+/// Result alias of `hudi-core`.
+pub type Result<T, E = HudiError> = std::result::Result<T, E>;

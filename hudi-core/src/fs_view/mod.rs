@@ -1,0 +1,311 @@
+//! The file-system view: file groups and file slices per partition, as of an instant.
+//!
+//! Only committed files are visible: a base file's instant, or the delta commit of a log file
+//! (v8+), must be a completed write on the timeline (or older than the whole active timeline,
+//! i.e. archived). File groups replaced by a completed replace commit are hidden. Log files
+//! join the slice whose base instant is the largest one not after the log's instant (v6) or
+//! its delta commit's completion time (v8+); a v6 log file written against a pending
+//! compaction joins the previous slice, as Java merges it.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use crate::error::Result;
+use crate::model::{Action, BaseFileName, DataFileName, InstantTime, LogFileName, TimelineLayout};
+use crate::storage::{FileInfo, Storage};
+use crate::timeline::Timeline;
+
+pub mod partitions;
+
+pub use partitions::list_partitions;
+
+/// A base file of a slice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaseFile {
+    pub name: BaseFileName,
+    /// Path relative to the table's base path.
+    pub path: String,
+    pub size: u64,
+}
+
+/// A log file of a slice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogFile {
+    pub name: LogFileName,
+    pub path: String,
+    pub size: u64,
+    /// Completion time of the delta commit that wrote it (layout 2 only).
+    pub completion: Option<InstantTime>,
+}
+
+/// A base file (or none) and the log files written on top of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileSlice {
+    pub partition: String,
+    pub file_id: String,
+    /// The base file's instant, or for a log-only slice the first log's instant.
+    pub base_instant: InstantTime,
+    pub base_file: Option<BaseFile>,
+    pub log_files: Vec<LogFile>,
+}
+
+/// Identity of a file group.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileGroupId {
+    pub partition: String,
+    pub file_id: String,
+}
+
+/// All visible slices of one file group, by base instant.
+#[derive(Debug, Clone, Default)]
+pub struct FileGroup {
+    pub slices: BTreeMap<InstantTime, FileSlice>,
+}
+
+/// Which instants count as committed for a view.
+#[derive(Debug, Clone)]
+pub struct CommitIndex {
+    /// Completed write instants (requested time → completion time if known).
+    completed: HashMap<InstantTime, Option<InstantTime>>,
+    /// The earliest instant of the active timeline; anything older is archived and committed.
+    earliest_active: Option<InstantTime>,
+    /// Requested times of pending compactions.
+    pending_compactions: HashSet<InstantTime>,
+    as_of: Option<InstantTime>,
+}
+
+impl CommitIndex {
+    pub fn new(timeline: &Timeline, as_of: Option<&InstantTime>) -> Self {
+        let completed = timeline
+            .completed_writes()
+            .map(|i| (i.requested().clone(), i.completion().cloned()))
+            .collect();
+        let earliest_active = timeline
+            .instants()
+            .iter()
+            .filter(|i| i.action().is_write() || i.planned_action.is_write())
+            .map(|i| i.requested().clone())
+            .min();
+        let pending_compactions = timeline
+            .pending()
+            .filter(|i| i.action() == Action::Compaction)
+            .map(|i| i.requested().clone())
+            .collect();
+        CommitIndex {
+            completed,
+            earliest_active,
+            pending_compactions,
+            as_of: as_of.cloned(),
+        }
+    }
+
+    /// Whether `t` is a committed write instant at or before the view's instant.
+    pub fn is_committed(&self, t: &InstantTime) -> bool {
+        let committed =
+            self.completed.contains_key(t) || self.earliest_active.as_ref().is_some_and(|e| t < e);
+        committed && self.as_of.as_ref().is_none_or(|a| t <= a)
+    }
+
+    /// Completion time of a committed instant, when the timeline records it.
+    pub fn completion(&self, t: &InstantTime) -> Option<&InstantTime> {
+        self.completed.get(t).and_then(Option::as_ref)
+    }
+
+    pub fn is_pending_compaction(&self, t: &InstantTime) -> bool {
+        self.pending_compactions.contains(t)
+    }
+
+    pub fn as_of(&self) -> Option<&InstantTime> {
+        self.as_of.as_ref()
+    }
+}
+
+/// The file groups of a table as of an instant.
+#[derive(Debug, Clone, Default)]
+pub struct FileSystemView {
+    pub partitions: Vec<String>,
+    pub groups: BTreeMap<FileGroupId, FileGroup>,
+}
+
+impl FileSystemView {
+    /// Lists the table and builds the view as of `as_of` (latest when `None`).
+    pub async fn load(
+        storage: &Storage,
+        timeline: &Timeline,
+        as_of: Option<&InstantTime>,
+    ) -> Result<Self> {
+        let index = CommitIndex::new(timeline, as_of);
+        let replaced = replaced_file_groups(timeline, as_of).await?;
+        let listed = list_partitions(storage).await?;
+        let mut view = FileSystemView::default();
+        for (partition, files) in listed {
+            view.add_partition(&partition, &files, &index, timeline.layout(), &replaced)?;
+            view.partitions.push(partition);
+        }
+        Ok(view)
+    }
+
+    fn add_partition(
+        &mut self,
+        partition: &str,
+        files: &[FileInfo],
+        index: &CommitIndex,
+        layout: TimelineLayout,
+        replaced: &HashSet<FileGroupId>,
+    ) -> Result<()> {
+        let mut logs: Vec<LogFile> = Vec::new();
+        for f in files {
+            let Some(parsed) = DataFileName::classify(&f.name) else {
+                continue;
+            };
+            match parsed {
+                Ok(DataFileName::Base(name)) => {
+                    if !index.is_committed(&name.instant) {
+                        continue;
+                    }
+                    let id = FileGroupId {
+                        partition: partition.to_string(),
+                        file_id: name.file_id.clone(),
+                    };
+                    if replaced.contains(&id) {
+                        continue;
+                    }
+                    let instant = name.instant.clone();
+                    self.groups.entry(id).or_default().slices.insert(
+                        instant.clone(),
+                        FileSlice {
+                            partition: partition.to_string(),
+                            file_id: name.file_id.clone(),
+                            base_instant: instant,
+                            base_file: Some(BaseFile {
+                                name,
+                                path: f.path.clone(),
+                                size: f.size,
+                            }),
+                            log_files: Vec::new(),
+                        },
+                    );
+                }
+                Ok(DataFileName::Log(name)) => {
+                    if name.cdc_suffix.is_some() || name.extension != "log" {
+                        continue;
+                    }
+                    let visible = index.is_committed(&name.instant)
+                        || (layout == TimelineLayout::V1
+                            && index.is_pending_compaction(&name.instant)
+                            && index.as_of().is_none_or(|a| &name.instant <= a));
+                    if !visible {
+                        continue;
+                    }
+                    let completion = match layout {
+                        TimelineLayout::V2 => index.completion(&name.instant).cloned(),
+                        TimelineLayout::V1 => None,
+                    };
+                    logs.push(LogFile {
+                        name,
+                        path: f.path.clone(),
+                        size: f.size,
+                        completion,
+                    });
+                }
+                Err(e) => log::warn!("skipping file in partition '{partition}': {e}"),
+            }
+        }
+        for log in logs {
+            let id = FileGroupId {
+                partition: partition.to_string(),
+                file_id: log.name.file_id.clone(),
+            };
+            if replaced.contains(&id) {
+                continue;
+            }
+            let group = self.groups.entry(id).or_default();
+            let key = log
+                .completion
+                .clone()
+                .unwrap_or_else(|| log.name.instant.clone());
+            let slice_key = group
+                .slices
+                .range(..=key)
+                .next_back()
+                .map(|(k, _)| k.clone());
+            match slice_key {
+                Some(k) => {
+                    if let Some(s) = group.slices.get_mut(&k) {
+                        s.log_files.push(log);
+                    }
+                }
+                None => {
+                    let instant = log.name.instant.clone();
+                    group.slices.insert(
+                        instant.clone(),
+                        FileSlice {
+                            partition: partition.to_string(),
+                            file_id: log.name.file_id.clone(),
+                            base_instant: instant,
+                            base_file: None,
+                            log_files: vec![log],
+                        },
+                    );
+                }
+            }
+        }
+        for g in self.groups.values_mut() {
+            for s in g.slices.values_mut() {
+                s.log_files.sort_by(|a, b| {
+                    let by_completion = match (&a.completion, &b.completion) {
+                        (Some(x), Some(y)) => x.cmp(y),
+                        (Some(_), None) => std::cmp::Ordering::Less,
+                        (None, Some(_)) => std::cmp::Ordering::Greater,
+                        (None, None) => std::cmp::Ordering::Equal,
+                    };
+                    by_completion.then_with(|| a.name.slice_order(&b.name))
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The latest slice of every file group.
+    pub fn latest_slices(&self) -> Vec<&FileSlice> {
+        self.groups
+            .values()
+            .filter_map(|g| g.slices.values().next_back())
+            .collect()
+    }
+
+    /// Counts: (file groups, base files, log files).
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let mut base = 0;
+        let mut logs = 0;
+        for g in self.groups.values() {
+            for s in g.slices.values() {
+                base += usize::from(s.base_file.is_some());
+                logs += s.log_files.len();
+            }
+        }
+        (self.groups.len(), base, logs)
+    }
+}
+
+/// File groups replaced by completed replace commits requested at or before `as_of`.
+pub async fn replaced_file_groups(
+    timeline: &Timeline,
+    as_of: Option<&InstantTime>,
+) -> Result<HashSet<FileGroupId>> {
+    let mut out = HashSet::new();
+    let replaces: Vec<_> = timeline
+        .completed_writes()
+        .filter(|i| i.action() == Action::ReplaceCommit)
+        .filter(|i| as_of.is_none_or(|a| i.requested() <= a))
+        .collect();
+    for i in replaces {
+        let m = timeline.commit_metadata(&i.instant).await?;
+        for (p, id) in m.replaced_file_ids() {
+            out.insert(FileGroupId {
+                partition: p.to_string(),
+                file_id: id.to_string(),
+            });
+        }
+    }
+    Ok(out)
+}

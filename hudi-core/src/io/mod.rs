@@ -1,0 +1,8 @@
+//! File formats, without Hudi semantics: parquet base files, log files and their blocks,
+//! Avro ⇄ Arrow conversion, schema alignment.
+
+pub mod align;
+pub mod avro_arrow;
+pub mod base_file;
+pub mod log_block;
+pub mod log_reader;

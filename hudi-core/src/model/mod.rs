@@ -1,0 +1,24 @@
+//! Pure data types of the Hudi format: instants, file names, instant contents. No IO.
+
+pub mod file_name;
+pub mod instant;
+pub mod metadata;
+pub mod ordering;
+
+pub use file_name::{BaseFileName, DataFileName, LogFileName};
+pub use instant::{Action, Instant, InstantTime, State, TimelineLayout};
+pub use ordering::OrderingValue;
+
+/// The meta columns Hudi puts first in every record, in order.
+pub const META_FIELDS: [&str; 5] = [
+    "_hoodie_commit_time",
+    "_hoodie_commit_seqno",
+    "_hoodie_record_key",
+    "_hoodie_partition_path",
+    "_hoodie_file_name",
+];
+pub const COMMIT_TIME_FIELD: &str = "_hoodie_commit_time";
+pub const RECORD_KEY_FIELD: &str = "_hoodie_record_key";
+pub const PARTITION_PATH_FIELD: &str = "_hoodie_partition_path";
+pub const FILE_NAME_FIELD: &str = "_hoodie_file_name";
+pub const IS_DELETED_FIELD: &str = "_hoodie_is_deleted";

@@ -1,0 +1,420 @@
+//! Merging a file slice: base records with the records and deletes of its log blocks.
+//!
+//! Merge modes follow what Hudi infers for a table: `EVENT_TIME_ORDERING` (the greatest
+//! ordering value wins, ties to the later write; deletes with the default ordering value are
+//! ordered by commit time) and `COMMIT_TIME_ORDERING` (the later write wins).
+
+use std::collections::HashMap;
+
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use arrow::compute::interleave_record_batch;
+use arrow::datatypes::SchemaRef;
+
+use crate::config::table::{RecordMergeMode, TableConfig};
+use crate::error::{HudiError, Result};
+use crate::io::log_reader::DeleteRecord;
+use crate::model::{OrderingValue, IS_DELETED_FIELD, RECORD_KEY_FIELD};
+
+const EVENT_TIME_STRATEGY: &str = "eeb8d96f-b1e4-49fd-bbf8-28ac514178e5";
+const COMMIT_TIME_STRATEGY: &str = "ce9acb64-bde0-424c-9b91-f6ebba25356d";
+
+/// The merge mode a table's records are merged with, inferred as Hudi does for tables that
+/// do not store `hoodie.record.merge.mode`.
+pub fn resolve_merge_mode(config: &TableConfig) -> Result<RecordMergeMode> {
+    if let Some(m) = config.merge_mode {
+        return match m {
+            RecordMergeMode::Custom => Err(HudiError::Unsupported {
+                path: config.name.clone(),
+                feature: "hoodie.record.merge.mode=CUSTOM".into(),
+            }),
+            m => Ok(m),
+        };
+    }
+    let strategy = config
+        .raw
+        .get("hoodie.record.merge.strategy.id")
+        .map(String::as_str);
+    let from_payload = |p: &str| -> Result<RecordMergeMode> {
+        let short = p.rsplit('.').next().unwrap_or(p);
+        match short {
+            "DefaultHoodieRecordPayload" | "EventTimeAvroPayload" => {
+                Ok(RecordMergeMode::EventTimeOrdering)
+            }
+            "OverwriteWithLatestAvroPayload" => Ok(RecordMergeMode::CommitTimeOrdering),
+            other => Err(HudiError::Unsupported {
+                path: config.name.clone(),
+                feature: format!("payload class {other}"),
+            }),
+        }
+    };
+    let from_strategy = |s: &str| match s {
+        EVENT_TIME_STRATEGY => Some(RecordMergeMode::EventTimeOrdering),
+        COMMIT_TIME_STRATEGY => Some(RecordMergeMode::CommitTimeOrdering),
+        _ => None,
+    };
+    if config.version >= 8 {
+        if let Some(m) = strategy.and_then(from_strategy) {
+            return Ok(m);
+        }
+    }
+    if let Some(p) = &config.payload_class {
+        return from_payload(p);
+    }
+    if let Some(m) = strategy.and_then(from_strategy) {
+        return Ok(m);
+    }
+    Ok(if config.precombine_field.is_some() {
+        RecordMergeMode::EventTimeOrdering
+    } else {
+        RecordMergeMode::CommitTimeOrdering
+    })
+}
+
+/// The ordering value of one cell.
+pub fn ordering_at(arr: &ArrayRef, row: usize) -> OrderingValue {
+    use arrow::datatypes::*;
+    if arr.is_null(row) {
+        return OrderingValue::Null;
+    }
+    match arr.data_type() {
+        DataType::Boolean => OrderingValue::Bool(arr.as_boolean().value(row)),
+        DataType::Int8 => OrderingValue::Int(i64::from(arr.as_primitive::<Int8Type>().value(row))),
+        DataType::Int16 => {
+            OrderingValue::Int(i64::from(arr.as_primitive::<Int16Type>().value(row)))
+        }
+        DataType::Int32 => {
+            OrderingValue::Int(i64::from(arr.as_primitive::<Int32Type>().value(row)))
+        }
+        DataType::Int64 => OrderingValue::Int(arr.as_primitive::<Int64Type>().value(row)),
+        DataType::UInt32 => {
+            OrderingValue::Int(i64::from(arr.as_primitive::<UInt32Type>().value(row)))
+        }
+        DataType::Date32 => {
+            OrderingValue::Int(i64::from(arr.as_primitive::<Date32Type>().value(row)))
+        }
+        DataType::Timestamp(TimeUnit::Microsecond, _) => {
+            OrderingValue::Int(arr.as_primitive::<TimestampMicrosecondType>().value(row))
+        }
+        DataType::Timestamp(TimeUnit::Millisecond, _) => {
+            OrderingValue::Int(arr.as_primitive::<TimestampMillisecondType>().value(row))
+        }
+        DataType::Float32 => {
+            OrderingValue::Float(f64::from(arr.as_primitive::<Float32Type>().value(row)))
+        }
+        DataType::Float64 => OrderingValue::Float(arr.as_primitive::<Float64Type>().value(row)),
+        DataType::Utf8 => OrderingValue::Str(arr.as_string::<i32>().value(row).to_string()),
+        DataType::LargeUtf8 => OrderingValue::Str(arr.as_string::<i64>().value(row).to_string()),
+        DataType::Binary => OrderingValue::Bytes(arr.as_binary::<i32>().value(row).to_vec()),
+        DataType::Decimal128(_, s) => {
+            OrderingValue::Decimal(arr.as_primitive::<Decimal128Type>().value(row), *s)
+        }
+        _ => OrderingValue::Null,
+    }
+}
+
+/// A record's state in the log buffer.
+#[derive(Debug, Clone)]
+enum Entry {
+    /// Row `row` of log batch `batch`.
+    Data {
+        batch: usize,
+        row: usize,
+        ordering: OrderingValue,
+    },
+    Delete {
+        ordering: OrderingValue,
+        commit_time_delete: bool,
+    },
+}
+
+impl Entry {
+    fn is_commit_time_delete(&self) -> bool {
+        matches!(
+            self,
+            Entry::Delete {
+                commit_time_delete: true,
+                ..
+            }
+        )
+    }
+    fn ordering(&self) -> &OrderingValue {
+        match self {
+            Entry::Data { ordering, .. } | Entry::Delete { ordering, .. } => ordering,
+        }
+    }
+}
+
+/// Decides whether `newer` replaces `older` under `mode`.
+fn newer_wins(mode: RecordMergeMode, newer: &Entry, older: &Entry) -> bool {
+    if mode != RecordMergeMode::EventTimeOrdering {
+        return true;
+    }
+    match newer {
+        Entry::Delete {
+            commit_time_delete,
+            ordering,
+        } => {
+            if older.is_commit_time_delete() {
+                return false;
+            }
+            if *commit_time_delete {
+                return true;
+            }
+            // A delete with a real ordering value loses only to a strictly greater one.
+            !matches!(
+                older.ordering().compare(ordering),
+                Some(std::cmp::Ordering::Greater)
+            )
+        }
+        Entry::Data { ordering, .. } => {
+            if newer.is_commit_time_delete() || older.is_commit_time_delete() {
+                return true;
+            }
+            match ordering.compare(older.ordering()) {
+                Some(o) => o != std::cmp::Ordering::Less,
+                None => true,
+            }
+        }
+    }
+}
+
+/// Log records of one file slice, merged by key, ready to be combined with the base file.
+pub struct LogBuffer {
+    schema: SchemaRef,
+    mode: RecordMergeMode,
+    ordering_field: Option<String>,
+    batches: Vec<RecordBatch>,
+    entries: HashMap<String, Entry>,
+    /// Keys in first-seen order, for a deterministic output of inserts.
+    order: Vec<String>,
+}
+
+fn key_column<'a>(batch: &'a RecordBatch, ctx: &str) -> Result<&'a arrow::array::StringArray> {
+    let col = batch
+        .column_by_name(RECORD_KEY_FIELD)
+        .ok_or_else(|| HudiError::Schema {
+            context: ctx.to_string(),
+            reason: format!("records have no {RECORD_KEY_FIELD} column"),
+        })?;
+    col.as_string_opt::<i32>().ok_or_else(|| HudiError::Schema {
+        context: ctx.to_string(),
+        reason: format!("{RECORD_KEY_FIELD} is not a string column"),
+    })
+}
+
+impl LogBuffer {
+    pub fn new(schema: SchemaRef, mode: RecordMergeMode, ordering_field: Option<String>) -> Self {
+        LogBuffer {
+            schema,
+            mode,
+            ordering_field,
+            batches: Vec::new(),
+            entries: HashMap::new(),
+            order: Vec::new(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn put(&mut self, key: &str, e: Entry) {
+        match self.entries.get(key) {
+            Some(old) => {
+                if newer_wins(self.mode, &e, old) {
+                    self.entries.insert(key.to_string(), e);
+                }
+            }
+            None => {
+                self.order.push(key.to_string());
+                self.entries.insert(key.to_string(), e);
+            }
+        }
+    }
+
+    /// Adds a data block's records (in block order, later ones newer).
+    pub fn add_data(&mut self, batch: RecordBatch, ctx: &str) -> Result<()> {
+        let idx = self.batches.len();
+        let keys = key_column(&batch, ctx)?.clone();
+        let ordering_col = self
+            .ordering_field
+            .as_ref()
+            .and_then(|f| batch.column_by_name(f))
+            .cloned();
+        let deleted = batch
+            .column_by_name(IS_DELETED_FIELD)
+            .and_then(|c| c.as_boolean_opt().cloned());
+        for row in 0..batch.num_rows() {
+            if keys.is_null(row) {
+                return Err(HudiError::Schema {
+                    context: ctx.to_string(),
+                    reason: format!("record {row} has a null {RECORD_KEY_FIELD}"),
+                });
+            }
+            let ordering = ordering_col
+                .as_ref()
+                .map_or(OrderingValue::Null, |c| ordering_at(c, row));
+            let is_deleted = deleted
+                .as_ref()
+                .is_some_and(|d| d.is_valid(row) && d.value(row));
+            let e = if is_deleted {
+                Entry::Delete {
+                    commit_time_delete: ordering == OrderingValue::Null,
+                    ordering,
+                }
+            } else {
+                Entry::Data {
+                    batch: idx,
+                    row,
+                    ordering,
+                }
+            };
+            self.put(keys.value(row), e);
+        }
+        self.batches.push(batch);
+        Ok(())
+    }
+
+    /// Adds a delete block's keys.
+    pub fn add_deletes(&mut self, records: &[DeleteRecord]) {
+        for d in records {
+            let e = Entry::Delete {
+                commit_time_delete: d.ordering.is_natural_default(),
+                ordering: d.ordering.clone(),
+            };
+            self.put(&d.record_key, e);
+        }
+    }
+
+    /// Merges one base batch with the buffer: rows without a log record pass through, rows
+    /// with one are replaced or dropped. Matched keys are taken out of the buffer.
+    pub fn merge_base(&mut self, base: &RecordBatch, ctx: &str) -> Result<RecordBatch> {
+        if self.entries.is_empty() {
+            return Ok(base.clone());
+        }
+        let keys = key_column(base, ctx)?;
+        let ordering_col = self
+            .ordering_field
+            .as_ref()
+            .and_then(|f| base.column_by_name(f))
+            .cloned();
+        let mut picks: Vec<(usize, usize)> = Vec::with_capacity(base.num_rows());
+        for row in 0..base.num_rows() {
+            let entry = if keys.is_null(row) {
+                None
+            } else {
+                self.entries.get(keys.value(row))
+            };
+            let Some(entry) = entry else {
+                picks.push((0, row));
+                continue;
+            };
+            let base_entry = Entry::Data {
+                batch: usize::MAX,
+                row,
+                ordering: ordering_col
+                    .as_ref()
+                    .map_or(OrderingValue::Null, |c| ordering_at(c, row)),
+            };
+            let log_wins = newer_wins(self.mode, entry, &base_entry);
+            let entry = self
+                .entries
+                .remove(keys.value(row))
+                .ok_or_else(|| HudiError::Schema {
+                    context: ctx.to_string(),
+                    reason: "log buffer entry vanished".into(),
+                })?;
+            match (log_wins, entry) {
+                (false, _) => picks.push((0, row)),
+                (true, Entry::Data { batch, row: r, .. }) => picks.push((batch + 1, r)),
+                (true, Entry::Delete { .. }) => {}
+            }
+        }
+        let mut sources: Vec<&RecordBatch> = vec![base];
+        sources.extend(self.batches.iter());
+        interleave_record_batch(&sources, &picks).map_err(|e| HudiError::arrow(ctx.to_string(), e))
+    }
+
+    /// The log records no base row matched (inserts), deletes excluded.
+    pub fn remaining(&mut self, ctx: &str) -> Result<Option<RecordBatch>> {
+        let picks: Vec<(usize, usize)> = self
+            .order
+            .iter()
+            .filter_map(|k| match self.entries.get(k) {
+                Some(Entry::Data { batch, row, .. }) => Some((*batch, *row)),
+                _ => None,
+            })
+            .collect();
+        self.entries.clear();
+        if picks.is_empty() {
+            return Ok(None);
+        }
+        let sources: Vec<&RecordBatch> = self.batches.iter().collect();
+        let out = interleave_record_batch(&sources, &picks)
+            .map_err(|e| HudiError::arrow(ctx.to_string(), e))?;
+        debug_assert_eq!(out.schema(), self.schema);
+        Ok(Some(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::properties;
+
+    fn cfg(extra: &str) -> TableConfig {
+        let text = format!("hoodie.table.name=t\nhoodie.table.version=6\n{extra}");
+        TableConfig::from_properties(properties::parse(&text), "t").unwrap()
+    }
+
+    #[test]
+    fn infers_merge_modes_like_hudi() {
+        let ow = "hoodie.compaction.payload.class=org.apache.hudi.common.model.OverwriteWithLatestAvroPayload\n";
+        assert_eq!(
+            resolve_merge_mode(&cfg(ow)).unwrap(),
+            RecordMergeMode::CommitTimeOrdering
+        );
+        let d = "hoodie.compaction.payload.class=org.apache.hudi.common.model.DefaultHoodieRecordPayload\n";
+        assert_eq!(
+            resolve_merge_mode(&cfg(d)).unwrap(),
+            RecordMergeMode::EventTimeOrdering
+        );
+        assert_eq!(
+            resolve_merge_mode(&cfg("hoodie.table.precombine.field=ts\n")).unwrap(),
+            RecordMergeMode::EventTimeOrdering
+        );
+        assert_eq!(
+            resolve_merge_mode(&cfg("")).unwrap(),
+            RecordMergeMode::CommitTimeOrdering
+        );
+        assert!(
+            resolve_merge_mode(&cfg("hoodie.compaction.payload.class=com.x.MyPayload\n")).is_err()
+        );
+    }
+
+    #[test]
+    fn event_time_rules() {
+        let d = |o: i64| Entry::Data {
+            batch: 0,
+            row: 0,
+            ordering: OrderingValue::Int(o),
+        };
+        let del = |o: OrderingValue, ct: bool| Entry::Delete {
+            ordering: o,
+            commit_time_delete: ct,
+        };
+        let m = RecordMergeMode::EventTimeOrdering;
+        assert!(newer_wins(m, &d(2), &d(1)));
+        assert!(newer_wins(m, &d(2), &d(2)));
+        assert!(!newer_wins(m, &d(1), &d(2)));
+        assert!(newer_wins(m, &del(OrderingValue::Int(0), true), &d(9)));
+        assert!(!newer_wins(m, &del(OrderingValue::Int(5), false), &d(9)));
+        assert!(newer_wins(m, &del(OrderingValue::Int(9), false), &d(9)));
+        assert!(newer_wins(m, &d(1), &del(OrderingValue::Null, true)));
+        assert!(newer_wins(
+            RecordMergeMode::CommitTimeOrdering,
+            &d(1),
+            &d(2)
+        ));
+    }
+}

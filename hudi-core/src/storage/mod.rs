@@ -1,0 +1,406 @@
+//! Table storage over `object_store`: local paths, `file://`, `s3://`, `gs://` and `az://` URLs.
+//!
+//! Every path handed to [`Storage`] is relative to the table's base path, with `/` separators.
+//! Relative paths are checked so that nothing can be read or written outside the base path.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::TryStreamExt;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
+use url::Url;
+
+use crate::error::{HudiError, Result};
+use crate::model::file_name::is_debris;
+
+mod table_props;
+pub use table_props::{load_table_config, HOODIE_DIR, PROPERTIES_BACKUP, PROPERTIES_FILE};
+
+/// One listed file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileInfo {
+    /// File name (last path segment).
+    pub name: String,
+    /// Path relative to the table's base path.
+    pub path: String,
+    pub size: u64,
+    pub last_modified_ms: i64,
+}
+
+/// The files and sub-directories directly under one directory.
+#[derive(Debug, Clone, Default)]
+pub struct DirListing {
+    pub files: Vec<FileInfo>,
+    pub dirs: Vec<String>,
+}
+
+/// A table's base location on some object store.
+#[derive(Clone)]
+pub struct Storage {
+    store: Arc<dyn ObjectStore>,
+    base: Path,
+    location: String,
+}
+
+impl std::fmt::Debug for Storage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Storage")
+            .field("location", &self.location)
+            .finish()
+    }
+}
+
+/// Environment variable prefixes read as storage options per scheme (`AWS_REGION` →
+/// `aws_region`), as the object_store builders' own `from_env` do.
+fn env_options(prefix: &str) -> HashMap<String, String> {
+    std::env::vars()
+        .filter(|(k, _)| k.starts_with(prefix))
+        .map(|(k, v)| (k.to_ascii_lowercase(), v))
+        .collect()
+}
+
+impl Storage {
+    /// Opens a location: a local path, or a URL with scheme `file`, `s3`/`s3a`, `gs`, `az`/
+    /// `abfs`/`abfss`. `options` (e.g. from `--storage-option k=v`) override the environment.
+    pub fn open(location: &str, options: &HashMap<String, String>) -> Result<Storage> {
+        let invalid = |reason: String| HudiError::InvalidLocation {
+            location: location.to_string(),
+            reason,
+        };
+        let location_trimmed = location.trim_end_matches('/');
+        if !location.contains("://") {
+            let p = std::path::absolute(location_trimmed).map_err(|e| invalid(e.to_string()))?;
+            return Self::local(&p, location);
+        }
+        let url = Url::parse(location_trimmed).map_err(|e| invalid(e.to_string()))?;
+        if url.scheme() == "file" {
+            let p = url
+                .to_file_path()
+                .map_err(|_| invalid("not a local file URL".into()))?;
+            return Self::local(&p, location);
+        }
+        let mut opts: HashMap<String, String> = match url.scheme() {
+            "s3" | "s3a" => env_options("AWS_"),
+            "gs" => env_options("GOOGLE_"),
+            "az" | "abfs" | "abfss" | "adl" | "azure" => env_options("AZURE_"),
+            other => return Err(invalid(format!("unsupported scheme '{other}'"))),
+        };
+        opts.extend(
+            options
+                .iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v.clone())),
+        );
+        let mut url_for_store = url.clone();
+        if url.scheme() == "s3a" {
+            let s = url.as_str().replacen("s3a://", "s3://", 1);
+            url_for_store = Url::parse(&s).map_err(|e| invalid(e.to_string()))?;
+        }
+        let (store, base) = object_store::parse_url_opts(&url_for_store, opts)
+            .map_err(|e| invalid(e.to_string()))?;
+        Ok(Storage {
+            store: Arc::from(store),
+            base,
+            location: location_trimmed.to_string(),
+        })
+    }
+
+    fn local(path: &std::path::Path, location: &str) -> Result<Storage> {
+        let base = Path::from_absolute_path(path).map_err(|e| HudiError::InvalidLocation {
+            location: location.to_string(),
+            reason: e.to_string(),
+        })?;
+        Ok(Storage {
+            store: Arc::new(object_store::local::LocalFileSystem::new()),
+            base,
+            location: path.display().to_string(),
+        })
+    }
+
+    /// Wraps an existing store (tests use an in-memory one).
+    pub fn from_store(store: Arc<dyn ObjectStore>, base: &str, location: &str) -> Storage {
+        Storage {
+            store,
+            base: Path::from(base),
+            location: location.to_string(),
+        }
+    }
+
+    /// The location as given (absolute for local paths).
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// The underlying object store.
+    pub fn object_store(&self) -> Arc<dyn ObjectStore> {
+        self.store.clone()
+    }
+
+    /// The store path of a path relative to the base. Fails on `..`, `.`, empty or
+    /// control-character segments, so that no caller can escape the base path.
+    pub fn path(&self, rel: &str) -> Result<Path> {
+        let rel = rel.trim_matches('/');
+        let mut parts: Vec<object_store::path::PathPart<'static>> = self
+            .base
+            .parts()
+            .map(|p| p.as_ref().to_string().into())
+            .collect();
+        if !rel.is_empty() {
+            for seg in rel.split('/') {
+                if seg.is_empty() || seg == "." || seg == ".." || seg.chars().any(char::is_control)
+                {
+                    return Err(HudiError::InvalidLocation {
+                        location: format!("{}/{}", self.location, rel),
+                        reason: format!(
+                            "path segment '{seg}' would leave or confuse the table's base path"
+                        ),
+                    });
+                }
+                parts.push(seg.to_string().into());
+            }
+        }
+        Ok(Path::from_iter(parts))
+    }
+
+    fn rel_of(&self, p: &Path) -> String {
+        let base_n = self.base.parts().count();
+        p.parts()
+            .skip(base_n)
+            .map(|s| decode_part(s.as_ref()))
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    /// A display form of a relative path, for messages.
+    pub fn display(&self, rel: &str) -> String {
+        if rel.is_empty() {
+            self.location.clone()
+        } else {
+            format!("{}/{}", self.location, rel.trim_start_matches('/'))
+        }
+    }
+
+    /// Lists files and sub-directories directly under `rel`, skipping debris
+    /// (`__MACOSX`, `.DS_Store`, `._*`, `.crc`). A missing directory lists as empty.
+    pub async fn list_dir(&self, rel: &str) -> Result<DirListing> {
+        let prefix = self.path(rel)?;
+        let res = match self.store.list_with_delimiter(Some(&prefix)).await {
+            Ok(r) => r,
+            Err(object_store::Error::NotFound { .. }) => return Ok(DirListing::default()),
+            Err(e) => return Err(HudiError::storage(self.display(rel), e)),
+        };
+        let mut out = DirListing::default();
+        for meta in res.objects {
+            let path = self.rel_of(&meta.location);
+            let name = path.rsplit('/').next().unwrap_or_default().to_string();
+            if is_debris(&name) {
+                continue;
+            }
+            out.files.push(FileInfo {
+                name,
+                path,
+                size: meta.size,
+                last_modified_ms: meta.last_modified.timestamp_millis(),
+            });
+        }
+        for p in res.common_prefixes {
+            let path = self.rel_of(&p);
+            let name = path.rsplit('/').next().unwrap_or_default();
+            if !is_debris(name) {
+                out.dirs.push(path);
+            }
+        }
+        out.files.sort_by(|a, b| a.name.cmp(&b.name));
+        out.dirs.sort();
+        Ok(out)
+    }
+
+    /// Lists every file under `rel`, recursively, skipping debris.
+    pub async fn list_recursive(&self, rel: &str) -> Result<Vec<FileInfo>> {
+        let prefix = self.path(rel)?;
+        let metas: Vec<_> = self
+            .store
+            .list(Some(&prefix))
+            .try_collect()
+            .await
+            .map_err(|e| HudiError::storage(self.display(rel), e))?;
+        let mut out: Vec<FileInfo> = metas
+            .into_iter()
+            .filter_map(|meta| {
+                let path = self.rel_of(&meta.location);
+                if path.split('/').any(is_debris) {
+                    return None;
+                }
+                Some(FileInfo {
+                    name: path.rsplit('/').next().unwrap_or_default().to_string(),
+                    path,
+                    size: meta.size,
+                    last_modified_ms: meta.last_modified.timestamp_millis(),
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(out)
+    }
+
+    /// Reads a whole file.
+    pub async fn get(&self, rel: &str) -> Result<Bytes> {
+        let p = self.path(rel)?;
+        let r = self
+            .store
+            .get(&p)
+            .await
+            .map_err(|e| HudiError::storage(self.display(rel), e))?;
+        r.bytes()
+            .await
+            .map_err(|e| HudiError::storage(self.display(rel), e))
+    }
+
+    /// Reads a byte range of a file.
+    pub async fn get_range(&self, rel: &str, range: std::ops::Range<u64>) -> Result<Bytes> {
+        let p = self.path(rel)?;
+        self.store
+            .get_range(&p, range)
+            .await
+            .map_err(|e| HudiError::storage(self.display(rel), e))
+    }
+
+    /// Whether a file exists.
+    pub async fn exists(&self, rel: &str) -> Result<bool> {
+        let p = self.path(rel)?;
+        match self.store.head(&p).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(HudiError::storage(self.display(rel), e)),
+        }
+    }
+
+    /// Size of a file in bytes.
+    pub async fn size(&self, rel: &str) -> Result<u64> {
+        let p = self.path(rel)?;
+        self.store
+            .head(&p)
+            .await
+            .map(|m| m.size)
+            .map_err(|e| HudiError::storage(self.display(rel), e))
+    }
+
+    /// Writes a file, replacing any existing one.
+    pub async fn put(&self, rel: &str, data: Bytes) -> Result<()> {
+        let p = self.path(rel)?;
+        self.store
+            .put(&p, PutPayload::from_bytes(data))
+            .await
+            .map(|_| ())
+            .map_err(|e| HudiError::storage(self.display(rel), e))
+    }
+
+    /// Creates a file atomically, failing with [`HudiError::AlreadyExists`] if it exists.
+    pub async fn put_if_absent(&self, rel: &str, data: Bytes) -> Result<()> {
+        let p = self.path(rel)?;
+        let opts = PutOptions {
+            mode: PutMode::Create,
+            ..Default::default()
+        };
+        self.store
+            .put_opts(&p, PutPayload::from_bytes(data), opts)
+            .await
+            .map(|_| ())
+            .map_err(|e| HudiError::storage(self.display(rel), e))
+    }
+
+    /// Deletes a file; deleting a missing file is not an error.
+    pub async fn delete(&self, rel: &str) -> Result<()> {
+        let p = self.path(rel)?;
+        match self.store.delete(&p).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(HudiError::storage(self.display(rel), e)),
+        }
+    }
+}
+
+/// Undoes object_store's percent-encoding of a path segment.
+fn decode_part(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mem() -> Storage {
+        Storage::from_store(
+            Arc::new(object_store::memory::InMemory::new()),
+            "base/t",
+            "mem://t",
+        )
+    }
+
+    #[tokio::test]
+    async fn put_get_list_and_put_if_absent() {
+        let s = mem();
+        s.put("a/x.txt", Bytes::from_static(b"1")).await.unwrap();
+        s.put("a/.DS_Store", Bytes::from_static(b"junk"))
+            .await
+            .unwrap();
+        s.put("a/b/y.txt", Bytes::from_static(b"22")).await.unwrap();
+        s.put("__MACOSX/z", Bytes::from_static(b"z")).await.unwrap();
+        let l = s.list_dir("a").await.unwrap();
+        assert_eq!(
+            l.files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+            vec!["x.txt"]
+        );
+        assert_eq!(l.dirs, vec!["a/b"]);
+        let all = s.list_recursive("").await.unwrap();
+        assert_eq!(
+            all.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(),
+            vec!["a/b/y.txt", "a/x.txt"]
+        );
+        assert_eq!(s.get("a/b/y.txt").await.unwrap().as_ref(), b"22");
+        assert_eq!(s.get_range("a/b/y.txt", 1..2).await.unwrap().as_ref(), b"2");
+        s.put_if_absent("c", Bytes::from_static(b"1"))
+            .await
+            .unwrap();
+        assert!(matches!(
+            s.put_if_absent("c", Bytes::from_static(b"2")).await,
+            Err(HudiError::AlreadyExists { .. })
+        ));
+        assert!(matches!(
+            s.get("missing").await,
+            Err(HudiError::NotFound { .. })
+        ));
+        s.delete("c").await.unwrap();
+        s.delete("c").await.unwrap();
+        assert!(!s.exists("c").await.unwrap());
+    }
+
+    #[test]
+    fn refuses_paths_that_leave_the_base() {
+        let s = mem();
+        for bad in ["../x", "a/../../x", "a/./b", "a//b", "a/\u{1}b"] {
+            assert!(s.path(bad).is_err(), "{bad}");
+        }
+        assert_eq!(s.path("a=1/b").unwrap().as_ref(), "base/t/a=1/b");
+    }
+
+    #[test]
+    fn decodes_percent_escapes() {
+        assert_eq!(decode_part("a%3Ab"), "a:b");
+        assert_eq!(decode_part("100%"), "100%");
+    }
+}
