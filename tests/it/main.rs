@@ -1,2 +1,7 @@
-#[test]
-fn warm() {}
+//! Integration tests of hudi-core and the `hudi` binary against real Spark-written tables
+//! (`../shared/fixtures`) and an independent reader (hudi-rs, through `../shared/oracle`).
+
+mod cli;
+mod fixture_formats;
+mod fixtures_vs_oracle;
+mod support;

@@ -233,6 +233,7 @@ mod tests {
         assert_eq!((l.file_id.as_str(), l.version), ("abc-0", 12));
         assert_eq!(l.write_token.as_deref(), Some("3-4-5"));
         for bad in [
+            ".commits_.archive.1_1-0-1",
             ".abc-0_2025.log.1",
             "abc-0_20250331030642808.log.1",
             ".abc_20250331030642808.log.x",

@@ -1,0 +1,141 @@
+//! Test support: locating `../shared`, unzipping fixtures once into a cache, the oracle's
+//! Python, and the `hudi` binary.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The shared directory (`$HUDI_SHARED`, else `../shared` beside the checkout), or `None`
+/// after printing why the calling test is skipped. With `HUDI_REQUIRE_SHARED=1` a missing
+/// directory fails the test instead.
+pub fn shared_dir(test: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("HUDI_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
+    if dir.join("fixtures").is_dir() {
+        return Some(dir.canonicalize().unwrap_or(dir));
+    }
+    let msg = format!(
+        "{test}: no shared fixtures at {} (set HUDI_SHARED)",
+        dir.display()
+    );
+    if std::env::var("HUDI_REQUIRE_SHARED").as_deref() == Ok("1") {
+        panic!("{msg}, and HUDI_REQUIRE_SHARED=1");
+    }
+    eprintln!("SKIPPED {msg}");
+    None
+}
+
+/// A fixture table: its zip, and the table directory once unzipped.
+#[derive(Debug, Clone)]
+pub struct Fixture {
+    /// e.g. `sample_table/cow/v6_complexkeygen_hivestyle`
+    pub name: String,
+    pub table: PathBuf,
+}
+
+fn cache_root() -> PathBuf {
+    std::env::var_os("HUDI_FIXTURE_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("hudi-rust-fixtures"))
+}
+
+fn unzip_once(zip_path: &Path, dest: &Path) {
+    let stamp = dest.join(".unzipped");
+    if stamp.exists() {
+        return;
+    }
+    let tmp = dest.with_extension(format!("tmp{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).expect("create fixture cache dir");
+    let file = std::fs::File::open(zip_path).expect("open fixture zip");
+    let mut archive = zip::ZipArchive::new(file).expect("read fixture zip");
+    archive.extract(&tmp).expect("unzip fixture");
+    std::fs::write(tmp.join(".unzipped"), b"").expect("write stamp");
+    let _ = std::fs::remove_dir_all(dest);
+    if std::fs::rename(&tmp, dest).is_err() {
+        // Another test process got there first.
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+}
+
+/// Every fixture zip under `shared/fixtures`, unzipped (once) into the cache.
+pub fn fixtures(shared: &Path) -> Vec<Fixture> {
+    // Tests run on several threads: one unzips, the others wait.
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let root = shared.join("fixtures");
+    let mut zips = Vec::new();
+    let mut stack = vec![root.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("list fixtures").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "zip") {
+                zips.push(p);
+            }
+        }
+    }
+    zips.sort();
+    zips.into_iter()
+        .map(|z| {
+            let rel = z
+                .strip_prefix(&root)
+                .expect("under root")
+                .with_extension("");
+            let name = rel.to_string_lossy().replace('\\', "/");
+            let dest = cache_root().join(name.replace('/', "__"));
+            unzip_once(&z, &dest);
+            let table = std::fs::read_dir(&dest)
+                .expect("list unzipped")
+                .flatten()
+                .map(|e| e.path())
+                .find(|p| p.is_dir() && p.file_name().is_some_and(|n| n != "__MACOSX"))
+                .unwrap_or_else(|| panic!("no table directory in {}", z.display()));
+            Fixture { name, table }
+        })
+        .collect()
+}
+
+/// The oracle venv's python (`$HUDI_ORACLE_PYTHON`, else made by `shared/oracle/setup.sh`).
+pub fn oracle_python(shared: &Path) -> PathBuf {
+    if let Some(p) = std::env::var_os("HUDI_ORACLE_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let out = Command::new("bash")
+        .arg(shared.join("oracle/setup.sh"))
+        .output()
+        .expect("run oracle/setup.sh");
+    assert!(
+        out.status.success(),
+        "oracle/setup.sh failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// The `hudi` binary built beside this test binary.
+pub fn hudi_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let bin = dir.join(format!("hudi{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} not built: run the tests with `cargo test --workspace`",
+        bin.display()
+    );
+    bin
+}
+
+/// Runs `hudi` with arguments; returns (success, stdout, stderr).
+pub fn run_hudi(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(hudi_bin())
+        .args(args)
+        .output()
+        .expect("run hudi");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
