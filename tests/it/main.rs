@@ -4,4 +4,6 @@
 mod cli;
 mod fixture_formats;
 mod fixtures_vs_oracle;
+mod object_store_s3;
 mod support;
+mod visibility;

@@ -171,6 +171,24 @@ pub fn table_checksum(database: Option<&str>, table_name: &str) -> u64 {
     u64::from(h.finalize())
 }
 
+/// The text of a `hoodie.properties` file holding `props`, with `hoodie.table.checksum` set
+/// from the database and table names and the two comment lines Java's `Properties.store` writes.
+pub fn properties_file_text(
+    props: &BTreeMap<String, String>,
+    now: &chrono::DateTime<chrono::Utc>,
+) -> String {
+    let mut props = props.clone();
+    if let Some(name) = TABLE_NAME.lookup(&props) {
+        let checksum = table_checksum(DATABASE_NAME.lookup(&props), name);
+        props.insert(CHECKSUM.key.to_string(), checksum.to_string());
+    }
+    let comments = [
+        format!("Updated at {}", now.format("%Y-%m-%dT%H:%M:%S%.3fZ")),
+        now.format("%a %b %d %H:%M:%S UTC %Y").to_string(),
+    ];
+    super::properties::format(&props, &comments)
+}
+
 fn list(v: Option<&str>) -> Vec<String> {
     v.map(|s| {
         s.split(',')
@@ -365,6 +383,30 @@ mod tests {
             table_checksum(Some("default"), "v6_complexkeygen_hivestyle"),
             281415413
         );
+    }
+
+    #[test]
+    fn written_properties_carry_a_valid_checksum() {
+        let mut m = BTreeMap::new();
+        m.insert("hoodie.table.name".to_string(), "v6_empty".to_string());
+        m.insert("hoodie.database.name".to_string(), "default".to_string());
+        m.insert("hoodie.table.version".to_string(), "6".to_string());
+        m.insert(
+            "hoodie.table.create.schema".to_string(),
+            "{\"type\":\"record\"}".to_string(),
+        );
+        let now = chrono::DateTime::from_timestamp(1_713_461_533, 0).unwrap();
+        let text = properties_file_text(&m, &now);
+        assert!(
+            text.starts_with(
+                "#Updated at 2024-04-18T17:32:13.000Z\n#Thu Apr 18 17:32:13 UTC 2024\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("hoodie.table.checksum=1980710965\n"));
+        assert!(text.contains("hoodie.table.create.schema={\"type\"\\:\"record\"}"));
+        let c = TableConfig::from_properties(properties::parse(&text), "t").unwrap();
+        assert_eq!(c.stored_checksum(), Some(Ok(c.expected_checksum())));
     }
 
     #[test]

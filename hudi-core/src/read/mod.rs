@@ -12,7 +12,7 @@ use arrow::compute::filter_record_batch;
 use arrow::datatypes::SchemaRef;
 use futures::stream::{self, BoxStream, StreamExt};
 
-use crate::config::table::{RecordMergeMode, TableConfig, TableType};
+use crate::config::table::{BaseFileFormat, RecordMergeMode, TableConfig, TableType};
 use crate::error::{HudiError, Result};
 use crate::fs_view::{replaced_file_groups, CommitIndex, FileGroupId, FileSlice, FileSystemView};
 use crate::io::align::align_batch;
@@ -112,6 +112,12 @@ pub async fn plan(
     table_schema: SchemaRef,
     opts: &ReadOptions,
 ) -> Result<ReadPlan> {
+    if config.base_file_format == BaseFileFormat::Lance {
+        return Err(HudiError::Unsupported {
+            path: storage.location().to_string(),
+            feature: "Lance base files (hoodie.table.base.file.format=LANCE)".into(),
+        });
+    }
     let (output_schema, columns) = project_schema(&table_schema, &opts.columns)?;
     let base_only =
         config.table_type == TableType::CopyOnWrite || opts.query == QueryType::ReadOptimized;
@@ -313,6 +319,12 @@ impl ReadPlan {
         }
         if let Some(base) = &slice.base_file {
             let path = storage.display(&base.path);
+            if base.name.extension != "parquet" {
+                return Err(HudiError::Unsupported {
+                    path,
+                    feature: format!("{} base files", base.name.extension),
+                });
+            }
             let bytes = storage.get(&base.path).await?;
             let file = ParquetFile::new(path.clone(), bytes);
             for batch in file.read(None)? {

@@ -1,0 +1,188 @@
+//! Reading tables from S3 (a moto server on loopback): the same rows as from local disk, and
+//! put-if-absent is atomic there too.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Command;
+
+use arrow::array::RecordBatch;
+use bytes::Bytes;
+use hudi_core::storage::Storage;
+use hudi_core::{HudiError, Table};
+
+use crate::support;
+
+struct Moto {
+    stop: std::path::PathBuf,
+    pid: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(&self.stop)
+            .args(["stop", &self.pid])
+            .output();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn rows(batches: &[RecordBatch]) -> Vec<String> {
+    let mut out = Vec::new();
+    for b in batches {
+        let mut w = arrow::json::LineDelimitedWriter::new(Vec::new());
+        w.write(b).expect("json");
+        w.finish().expect("json");
+        out.extend(
+            String::from_utf8(w.into_inner())
+                .expect("utf8")
+                .lines()
+                .map(String::from),
+        );
+    }
+    out.sort();
+    out
+}
+
+async fn upload(local: &Path, storage: &Storage) {
+    let mut stack = vec![local.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("list").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let rel = p
+                .strip_prefix(local)
+                .expect("under table")
+                .to_string_lossy()
+                .replace('\\', "/");
+            storage
+                .put(&rel, Bytes::from(std::fs::read(&p).expect("read")))
+                .await
+                .expect("upload");
+        }
+    }
+}
+
+#[test]
+fn tables_on_s3_read_like_local_ones() {
+    let Some(shared) = support::shared_dir("tables_on_s3_read_like_local_ones") else {
+        return;
+    };
+    let python = support::oracle_python(&shared);
+    let port = free_port();
+    let start = shared.join("oracle/start_moto.sh");
+    let out = Command::new("bash")
+        .arg(&start)
+        .args(["start", &port.to_string()])
+        .output()
+        .expect("start moto");
+    assert!(
+        out.status.success(),
+        "moto: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _moto = Moto {
+        stop: start,
+        pid: String::from_utf8_lossy(&out.stdout).trim().to_string(),
+    };
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let made = Command::new(&python)
+        .args([
+            "-c",
+            &format!(
+                "import boto3; boto3.client('s3', endpoint_url='{endpoint}', region_name='us-east-1', \
+                 aws_access_key_id='test', aws_secret_access_key='test').create_bucket(Bucket='lake')"
+            ),
+        ])
+        .output()
+        .expect("create bucket");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+
+    let opts: HashMap<String, String> = [
+        ("aws_endpoint", endpoint.as_str()),
+        ("aws_allow_http", "true"),
+        ("aws_region", "us-east-1"),
+        ("aws_access_key_id", "test"),
+        ("aws_secret_access_key", "test"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let mut compared = 0;
+    for fx in support::fixtures(&shared).into_iter().filter(|f| {
+        f.name.contains("v6_trips")
+            || f.name.contains("v9_txns_simple_meta")
+            || f.name.contains("v6_complexkeygen")
+    }) {
+        let url = format!("s3://lake/{}", fx.name);
+        rt.block_on(async {
+            let storage = Storage::open(&url, &opts).expect("s3 storage");
+            upload(&fx.table, &storage).await;
+            let remote = Table::open_with_options(&url, &opts)
+                .await
+                .expect("open on s3");
+            let local = Table::open(&fx.table.to_string_lossy())
+                .await
+                .expect("open locally");
+            let (_, a) = remote.read().collect().await.expect("read s3");
+            let (_, b) = local.read().collect().await.expect("read local");
+            assert!(!b.is_empty(), "{}", fx.name);
+            assert_eq!(rows(&a), rows(&b), "{}", fx.name);
+            let first = local
+                .timeline()
+                .completed_writes()
+                .next()
+                .expect("a commit")
+                .requested()
+                .clone();
+            let (_, a) = remote
+                .read()
+                .with_as_of(first.clone())
+                .collect()
+                .await
+                .expect("as of on s3");
+            let (_, b) = local
+                .read()
+                .with_as_of(first)
+                .collect()
+                .await
+                .expect("as of locally");
+            assert_eq!(rows(&a), rows(&b), "{}", fx.name);
+        });
+        compared += 1;
+    }
+    assert_eq!(
+        compared, 4,
+        "the v6 trips, v6 complex-key and both v9 txns tables"
+    );
+
+    rt.block_on(async {
+        let s = Storage::open("s3://lake/atomic", &opts).expect("s3 storage");
+        s.put_if_absent(".hoodie/x.commit", Bytes::from_static(b"1"))
+            .await
+            .expect("first create");
+        let again = s
+            .put_if_absent(".hoodie/x.commit", Bytes::from_static(b"2"))
+            .await;
+        assert!(
+            matches!(again, Err(HudiError::AlreadyExists { .. })),
+            "{again:?}"
+        );
+        assert_eq!(s.get(".hoodie/x.commit").await.expect("get").as_ref(), b"1");
+    });
+}
