@@ -13,24 +13,7 @@ use hudi_core::io::log_reader::{LogContent, LogFileDecoder};
 use hudi_core::model::{DataFileName, Instant, TimelineLayout};
 use hudi_core::Table;
 
-use crate::support;
-
-fn all_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("read dir").flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
+use crate::support::{self, all_files};
 
 fn name(p: &Path) -> String {
     p.file_name()

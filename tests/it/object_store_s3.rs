@@ -51,24 +51,16 @@ fn rows(batches: &[RecordBatch]) -> Vec<String> {
 }
 
 async fn upload(local: &Path, storage: &Storage) {
-    let mut stack = vec![local.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("list").flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-                continue;
-            }
-            let rel = p
-                .strip_prefix(local)
-                .expect("under table")
-                .to_string_lossy()
-                .replace('\\', "/");
-            storage
-                .put(&rel, Bytes::from(std::fs::read(&p).expect("read")))
-                .await
-                .expect("upload");
-        }
+    for p in support::all_files(local) {
+        let rel = p
+            .strip_prefix(local)
+            .expect("under table")
+            .to_string_lossy()
+            .replace('\\', "/");
+        storage
+            .put(&rel, Bytes::from(std::fs::read(&p).expect("read")))
+            .await
+            .expect("upload");
     }
 }
 

@@ -25,6 +25,24 @@ pub fn shared_dir(test: &str) -> Option<PathBuf> {
     None
 }
 
+/// Every file under `dir`, recursively, sorted.
+pub fn all_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read dir").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// A fixture table: its zip, and the table directory once unzipped.
 #[derive(Debug, Clone)]
 pub struct Fixture {
@@ -64,19 +82,10 @@ pub fn fixtures(shared: &Path) -> Vec<Fixture> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let root = shared.join("fixtures");
-    let mut zips = Vec::new();
-    let mut stack = vec![root.clone()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("list fixtures").flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "zip") {
-                zips.push(p);
-            }
-        }
-    }
-    zips.sort();
+    let zips: Vec<PathBuf> = all_files(&root)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "zip"))
+        .collect();
     zips.into_iter()
         .map(|z| {
             let rel = z

@@ -9,15 +9,10 @@ use hudi_core::{InstantTime, Table};
 use crate::support;
 
 fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("list").flatten() {
-        let p = e.path();
-        let dest = to.join(e.file_name());
-        if p.is_dir() {
-            copy_dir(&p, &dest);
-        } else {
-            std::fs::copy(&p, &dest).expect("copy");
-        }
+    for p in support::all_files(from) {
+        let dest = to.join(p.strip_prefix(from).expect("under the table"));
+        std::fs::create_dir_all(dest.parent().expect("parent")).expect("mkdir");
+        std::fs::copy(&p, &dest).expect("copy");
     }
 }
 
