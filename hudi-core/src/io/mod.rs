@@ -4,5 +4,6 @@
 pub mod align;
 pub mod avro_arrow;
 pub mod base_file;
+pub mod bloom;
 pub mod log_block;
 pub mod log_reader;
