@@ -12,6 +12,7 @@ pub mod config;
 pub mod error;
 pub mod fs_view;
 pub mod io;
+pub mod keygen;
 pub mod model;
 pub mod read;
 pub mod storage;
