@@ -168,7 +168,7 @@ mod tests {
 
     #[test]
     fn java_number_forms() {
-        assert_eq!(java_double(3.14), "3.14");
+        assert_eq!(java_double(2.5), "2.5");
         assert_eq!(java_double(100.0), "100.0");
         assert_eq!(java_double(1e10), "1.0E10");
         assert_eq!(java_double(1.5e-5), "1.5E-5");
