@@ -11,6 +11,7 @@
 pub mod config;
 pub mod error;
 pub mod fs_view;
+pub mod index;
 pub mod io;
 pub mod keygen;
 pub mod model;
@@ -18,8 +19,11 @@ pub mod read;
 pub mod storage;
 pub mod table;
 pub mod timeline;
+pub mod write;
 
 pub use error::{HudiError, Result};
 pub use model::InstantTime;
 pub use read::{QueryType, ReadOptions};
+pub use table::create::TableBuilder;
 pub use table::{ReadBuilder, Table, TableScan};
+pub use write::{WriteMetrics, WriteOperation};

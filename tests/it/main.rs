@@ -2,8 +2,10 @@
 //! (`../shared/fixtures`) and an independent reader (hudi-rs, through `../shared/oracle`).
 
 mod cli;
+mod cow_writes;
 mod fixture_formats;
 mod fixtures_vs_oracle;
 mod object_store_s3;
+mod oracle;
 mod support;
 mod visibility;

@@ -22,6 +22,12 @@ def main():
         try:
             if case.get("op") == "instants":
                 out["instants"] = ro.list_instants(case["table"])
+            elif case.get("op") == "run":
+                import subprocess
+                r = subprocess.run(case["argv"], capture_output=True, text=True)
+                out["rc"] = r.returncode
+                out["stdout"] = r.stdout
+                out["stderr"] = r.stderr
             else:
                 tab = ro.read_table(case["table"], "hudi", mode=case["mode"], start=case.get("start"),
                                     end=case.get("end"), as_of=case.get("as_of"), columns=None)

@@ -93,3 +93,50 @@ impl Iterator for BatchIter {
             .map(|r| r.map_err(|e| HudiError::arrow(format!("reading {}", self.path), e)))
     }
 }
+
+/// Footer key/value metadata of a parquet file, fetched with two ranged reads (tail, footer).
+pub async fn read_footer_kv(
+    storage: &crate::storage::Storage,
+    rel: &str,
+    size: u64,
+) -> Result<std::collections::HashMap<String, String>> {
+    use parquet::file::metadata::ParquetMetaDataReader;
+    let path = storage.display(rel);
+    let bad = |reason: &str| {
+        HudiError::parquet(
+            path.clone(),
+            parquet::errors::ParquetError::General(reason.to_string()),
+        )
+    };
+    if size < 12 {
+        return Err(bad("file too small to be parquet"));
+    }
+    let tail_len = size.min(64 * 1024);
+    let tail = storage.get_range(rel, size - tail_len..size).await?;
+    if &tail[tail.len() - 4..] != b"PAR1" {
+        return Err(bad("no PAR1 magic at the end"));
+    }
+    let n = tail.len();
+    let meta_len = u32::from_le_bytes([tail[n - 8], tail[n - 7], tail[n - 6], tail[n - 5]]) as u64;
+    if meta_len + 8 > size {
+        return Err(bad("footer length exceeds the file"));
+    }
+    let footer = if meta_len + 8 <= tail_len {
+        tail.slice((n - 8 - meta_len as usize)..(n - 8))
+    } else {
+        storage
+            .get_range(rel, size - 8 - meta_len..size - 8)
+            .await?
+    };
+    let md = ParquetMetaDataReader::decode_metadata(&footer)
+        .map_err(|e| HudiError::parquet(path.clone(), e))?;
+    Ok(md
+        .file_metadata()
+        .key_value_metadata()
+        .map(|kv| {
+            kv.iter()
+                .filter_map(|e| e.value.clone().map(|v| (e.key.clone(), v)))
+                .collect()
+        })
+        .unwrap_or_default())
+}

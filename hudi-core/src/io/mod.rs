@@ -7,3 +7,4 @@ pub mod base_file;
 pub mod bloom;
 pub mod log_block;
 pub mod log_reader;
+pub mod parquet_writer;

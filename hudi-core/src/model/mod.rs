@@ -1,5 +1,6 @@
 //! Pure data types of the Hudi format: instants, file names, instant contents. No IO.
 
+pub mod avro_instants;
 pub mod file_name;
 pub mod instant;
 pub mod metadata;

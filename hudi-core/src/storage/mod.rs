@@ -16,7 +16,9 @@ use crate::error::{HudiError, Result};
 use crate::model::file_name::is_debris;
 
 mod table_props;
-pub use table_props::{load_table_config, HOODIE_DIR, PROPERTIES_BACKUP, PROPERTIES_FILE};
+pub use table_props::{
+    load_table_config, update_table_properties, HOODIE_DIR, PROPERTIES_BACKUP, PROPERTIES_FILE,
+};
 
 /// One listed file.
 #[derive(Debug, Clone, PartialEq, Eq)]

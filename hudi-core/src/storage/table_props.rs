@@ -65,6 +65,27 @@ pub async fn load_table_config(storage: &Storage) -> Result<TableConfig> {
     }
 }
 
+/// Replaces `hoodie.properties` safely, as Java's update protocol does: back the current file
+/// up, write the new one (with a fresh checksum), read it back, then drop the backup. A crash
+/// at any point leaves a readable valid file or backup.
+pub async fn update_table_properties(storage: &Storage, text: String) -> Result<TableConfig> {
+    let current = storage.get(PROPERTIES_FILE).await?;
+    storage.put(PROPERTIES_BACKUP, current).await?;
+    storage
+        .put(PROPERTIES_FILE, bytes::Bytes::from(text))
+        .await?;
+    let config = read_config(storage, PROPERTIES_FILE).await?;
+    if let Err((expected, found)) = checksum_ok(&config) {
+        return Err(HudiError::ChecksumMismatch {
+            path: storage.display(PROPERTIES_FILE),
+            expected,
+            found,
+        });
+    }
+    storage.delete(PROPERTIES_BACKUP).await?;
+    Ok(config)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

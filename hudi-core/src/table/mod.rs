@@ -1,4 +1,6 @@
-//! The `Table` facade: open a table, inspect it, read it.
+//! The `Table` facade: create or open a table, inspect it, read it, write to it.
+
+pub mod create;
 
 use std::collections::HashMap;
 
@@ -15,6 +17,7 @@ use crate::read::schema::{table_schema, SchemaSource};
 use crate::read::{self, QueryType, ReadOptions};
 use crate::storage::{load_table_config, Storage};
 use crate::timeline::Timeline;
+use crate::write::{WriteBuilder, WriteOperation};
 
 /// An opened Hudi table: its storage, configuration and timeline as loaded at open time.
 #[derive(Debug, Clone)]
@@ -76,6 +79,21 @@ impl Table {
     /// The file-system view as of an instant (latest when `None`).
     pub async fn file_system_view(&self, as_of: Option<&InstantTime>) -> Result<FileSystemView> {
         FileSystemView::load(&self.storage, &self.timeline, as_of).await
+    }
+
+    /// Starts a write with an operation; run it with `execute`.
+    pub fn write(&self, operation: WriteOperation) -> WriteBuilder {
+        WriteBuilder::new(
+            self.storage.clone(),
+            self.config.clone(),
+            self.timeline.clone(),
+            operation,
+        )
+    }
+
+    /// The table as it is on storage now.
+    pub async fn reload(&self) -> Result<Table> {
+        Self::open_storage(self.storage.clone()).await
     }
 
     /// Starts a read.

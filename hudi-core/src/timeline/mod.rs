@@ -11,6 +11,8 @@ use crate::model::metadata::{self, CommitMetadata, CompactionPlan};
 use crate::model::{Action, Instant, InstantTime, State, TimelineLayout};
 use crate::storage::Storage;
 
+pub mod transition;
+
 /// One instant of the timeline in its latest state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimelineInstant {
@@ -66,17 +68,29 @@ pub struct Timeline {
     storage: Storage,
     layout: TimelineLayout,
     dir: String,
+    timeline_path: String,
     instants: Vec<TimelineInstant>,
 }
 
 impl Timeline {
     /// Lists and parses the timeline directory.
     pub async fn load(storage: &Storage, config: &TableConfig) -> Result<Timeline> {
-        let (layout, dir) = if config.uses_layout_v2() {
-            (
-                TimelineLayout::V2,
-                format!(".hoodie/{}", config.timeline_path),
-            )
+        Self::load_dir(storage, config.uses_layout_v2(), &config.timeline_path).await
+    }
+
+    /// Lists the timeline again (after this process changed it).
+    pub async fn reload(&self) -> Result<Timeline> {
+        Self::load_dir(
+            &self.storage,
+            self.layout == TimelineLayout::V2,
+            &self.timeline_path,
+        )
+        .await
+    }
+
+    async fn load_dir(storage: &Storage, v2: bool, timeline_path: &str) -> Result<Timeline> {
+        let (layout, dir) = if v2 {
+            (TimelineLayout::V2, format!(".hoodie/{timeline_path}"))
         } else {
             (TimelineLayout::V1, ".hoodie".to_string())
         };
@@ -124,6 +138,7 @@ impl Timeline {
             storage: storage.clone(),
             layout,
             dir,
+            timeline_path: timeline_path.to_string(),
             instants,
         })
     }

@@ -1,0 +1,144 @@
+//! The commit protocol: the one place that creates and removes timeline files. Every writer
+//! and service goes requested → inflight → completed through it; each state file is created
+//! with put-if-absent, so two writers can never both complete the same instant.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+
+use super::Timeline;
+use crate::error::{HudiError, Result};
+use crate::model::{Action, Instant, InstantTime, State};
+use crate::storage::Storage;
+
+/// Where instant times come from. Tests inject a fixed clock.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The system clock (UTC).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock that always reads the same time (instants still increase: see [`next_instant`]).
+#[derive(Debug, Clone, Copy)]
+pub struct FixedClock(pub DateTime<Utc>);
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0
+    }
+}
+
+/// A shared clock.
+pub type ClockRef = Arc<dyn Clock>;
+
+/// A fresh instant: the clock's UTC time, or 1 ms after the greatest instant on the timeline
+/// (pending ones included) when the clock is not ahead of it.
+pub fn next_instant(timeline: &Timeline, clock: &dyn Clock) -> InstantTime {
+    let now = InstantTime::from_datetime_utc(&clock.now());
+    let latest = timeline
+        .instants()
+        .iter()
+        .flat_map(|i| std::iter::once(i.requested()).chain(i.completion()))
+        .max()
+        .cloned();
+    match latest {
+        Some(l) if l >= now => {
+            let next = l
+                .to_datetime_utc()
+                .map(|t| t + chrono::Duration::milliseconds(1))
+                .map(|t| InstantTime::from_datetime_utc(&t));
+            match next {
+                Some(n) if n > l => n,
+                _ => now,
+            }
+        }
+        _ => now,
+    }
+}
+
+/// Timeline writes for one table (layout 1, table version 6).
+#[derive(Debug, Clone)]
+pub struct Transitions {
+    storage: Storage,
+    timeline: Timeline,
+}
+
+impl Transitions {
+    pub fn new(storage: &Storage, timeline: &Timeline) -> Self {
+        Transitions {
+            storage: storage.clone(),
+            timeline: timeline.clone(),
+        }
+    }
+
+    async fn create(&self, instant: &Instant, content: Bytes) -> Result<()> {
+        let path = self.timeline.instant_path(instant);
+        self.storage
+            .put_if_absent(&path, content)
+            .await
+            .map_err(|e| match e {
+                HudiError::AlreadyExists { path } => HudiError::InstantMetadata {
+                    instant: instant.requested.to_string(),
+                    path,
+                    what: "timeline file",
+                    reason: "already exists: another writer holds this instant".into(),
+                },
+                e => e,
+            })
+    }
+
+    /// Creates `T.<action>.requested`.
+    pub async fn request(
+        &self,
+        t: &InstantTime,
+        action: Action,
+        content: Bytes,
+    ) -> Result<Instant> {
+        let i = Instant::new(t.clone(), action, State::Requested);
+        self.create(&i, content).await?;
+        Ok(i)
+    }
+
+    /// Creates the inflight file.
+    pub async fn inflight(
+        &self,
+        t: &InstantTime,
+        action: Action,
+        content: Bytes,
+    ) -> Result<Instant> {
+        let i = Instant::new(t.clone(), action, State::Inflight);
+        self.create(&i, content).await?;
+        Ok(i)
+    }
+
+    /// Creates the completed file: the commit point.
+    pub async fn complete(
+        &self,
+        t: &InstantTime,
+        action: Action,
+        content: Bytes,
+    ) -> Result<Instant> {
+        let i = Instant::new(t.clone(), action.completed_action(), State::Completed);
+        self.create(&i, content).await?;
+        Ok(i)
+    }
+
+    /// Removes every state file of a pending instant (after its rollback). A completed instant
+    /// is never touched here.
+    pub async fn remove_pending(&self, t: &InstantTime, action: Action) -> Result<()> {
+        for state in [State::Inflight, State::Requested] {
+            let i = Instant::new(t.clone(), action, state);
+            self.storage.delete(&self.timeline.instant_path(&i)).await?;
+        }
+        Ok(())
+    }
+}

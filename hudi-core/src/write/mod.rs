@@ -1,0 +1,398 @@
+//! Writes to copy-on-write tables: bulk_insert, insert, upsert, delete, insert_overwrite,
+//! insert_overwrite_table and delete_partition, through the commit protocol
+//! (`timeline::transition`): requested → inflight (workload profile) → markers and data files
+//! → completed commit with full write stats and the writer schema → markers removed.
+
+pub mod config;
+pub mod handle;
+pub mod markers;
+pub mod plan;
+pub mod records;
+pub mod rollback;
+pub mod schema;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant as Stopwatch;
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::{Schema, SchemaRef};
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+
+use crate::config::table::{properties_file_text, TableConfig, TableType, CREATE_SCHEMA};
+use crate::error::{HudiError, Result};
+use crate::fs_view::FileSystemView;
+use crate::io::avro_arrow::{avro_schema_to_arrow, parse_avro_schema};
+use crate::keygen::KeyGenerator;
+use crate::model::avro_instants::encode_requested_replace;
+use crate::model::metadata::CommitMetadata;
+use crate::model::{Action, InstantTime, META_FIELDS};
+use crate::read::schema::with_meta_fields;
+use crate::storage::{update_table_properties, Storage};
+use crate::timeline::transition::{next_instant, ClockRef, SystemClock, Transitions};
+use crate::timeline::Timeline;
+
+use config::WriteConfig;
+use handle::{write_file_group, WriteContext};
+use records::Prepared;
+use rollback::{rollback_failed_writes, RollbackOutcome};
+
+/// A write operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteOperation {
+    BulkInsert,
+    Insert,
+    Upsert,
+    Delete,
+    InsertOverwrite,
+    InsertOverwriteTable,
+    DeletePartition,
+}
+
+impl WriteOperation {
+    /// The `operationType` written to commit metadata.
+    pub fn token(&self) -> &'static str {
+        match self {
+            WriteOperation::BulkInsert => "BULK_INSERT",
+            WriteOperation::Insert => "INSERT",
+            WriteOperation::Upsert => "UPSERT",
+            WriteOperation::Delete => "DELETE",
+            WriteOperation::InsertOverwrite => "INSERT_OVERWRITE",
+            WriteOperation::InsertOverwriteTable => "INSERT_OVERWRITE_TABLE",
+            WriteOperation::DeletePartition => "DELETE_PARTITION",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<WriteOperation> {
+        Some(match s.to_ascii_lowercase().replace('-', "_").as_str() {
+            "bulk_insert" => WriteOperation::BulkInsert,
+            "insert" => WriteOperation::Insert,
+            "upsert" => WriteOperation::Upsert,
+            "delete" => WriteOperation::Delete,
+            "insert_overwrite" => WriteOperation::InsertOverwrite,
+            "insert_overwrite_table" => WriteOperation::InsertOverwriteTable,
+            "delete_partition" => WriteOperation::DeletePartition,
+            _ => return None,
+        })
+    }
+
+    /// Whether the operation completes as a replace commit.
+    pub fn is_replace(&self) -> bool {
+        matches!(
+            self,
+            WriteOperation::InsertOverwrite
+                | WriteOperation::InsertOverwriteTable
+                | WriteOperation::DeletePartition
+        )
+    }
+}
+
+/// What a write did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteMetrics {
+    pub instant: InstantTime,
+    pub operation: WriteOperation,
+    pub records_inserted: u64,
+    pub records_updated: u64,
+    pub records_deleted: u64,
+    pub files_written: u64,
+    pub file_groups_replaced: u64,
+    pub bytes_written: u64,
+    pub duration_ms: u64,
+    /// Failed writes rolled back before this one.
+    pub rolled_back: Vec<InstantTime>,
+}
+
+/// A write being configured; run it with [`WriteBuilder::execute`].
+#[derive(Debug, Clone)]
+pub struct WriteBuilder {
+    storage: Storage,
+    config: TableConfig,
+    timeline: Timeline,
+    operation: WriteOperation,
+    options: BTreeMap<String, String>,
+    clock: ClockRef,
+    partitions: Vec<String>,
+}
+
+impl WriteBuilder {
+    pub fn new(
+        storage: Storage,
+        config: TableConfig,
+        timeline: Timeline,
+        operation: WriteOperation,
+    ) -> Self {
+        WriteBuilder {
+            storage,
+            config,
+            timeline,
+            operation,
+            options: BTreeMap::new(),
+            clock: Arc::new(SystemClock),
+            partitions: Vec::new(),
+        }
+    }
+
+    /// Sets a `hoodie.*` write option.
+    pub fn with_option(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.options.insert(key.into(), value.into());
+        self
+    }
+
+    pub fn with_options(mut self, options: BTreeMap<String, String>) -> Self {
+        self.options.extend(options);
+        self
+    }
+
+    /// The clock instant times come from.
+    pub fn with_clock(mut self, clock: ClockRef) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Partitions to drop (delete_partition).
+    pub fn with_partitions(mut self, partitions: Vec<String>) -> Self {
+        self.partitions = partitions;
+        self
+    }
+
+    /// Runs the write over a stream of batches.
+    pub async fn execute<S>(self, input: S) -> Result<WriteMetrics>
+    where
+        S: Stream<Item = Result<RecordBatch>> + Unpin,
+    {
+        let batches: Vec<RecordBatch> = input
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<Result<Vec<_>>>()?;
+        self.execute_batches(batches).await
+    }
+
+    /// Runs the write over batches already in memory.
+    pub async fn execute_batches(self, batches: Vec<RecordBatch>) -> Result<WriteMetrics> {
+        let started = Stopwatch::now();
+        if self.config.table_type == TableType::MergeOnRead {
+            return Err(HudiError::Unsupported {
+                path: self.storage.location().to_string(),
+                feature: "writing merge-on-read tables (delta commits and log files)".into(),
+            });
+        }
+        if self.config.version != 6 {
+            return Err(HudiError::Unsupported {
+                path: self.storage.location().to_string(),
+                feature: format!(
+                    "writing table version {} (this writer writes version 6)",
+                    self.config.version
+                ),
+            });
+        }
+        let rolled =
+            rollback_failed_writes(&self.storage, &self.timeline, self.clock.as_ref()).await?;
+        let timeline = self.timeline.reload().await?;
+        let mut options = self.config.raw.clone();
+        options.extend(self.options.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let wc = WriteConfig::from_options(&options)?;
+
+        let table_schema = current_schema(&self.config, &timeline).await?;
+        let write_schema: SchemaRef = match (&table_schema, batches.first()) {
+            (Some(t), Some(b)) => schema::evolve(t, &schema::stored_schema(&b.schema())?)?,
+            (Some(t), None) => t.clone(),
+            (None, Some(b)) => schema::stored_schema(&b.schema())?,
+            (None, None) if self.operation == WriteOperation::DeletePartition => {
+                Arc::new(Schema::empty())
+            }
+            (None, None) => {
+                return Err(HudiError::Schema {
+                    context: self.storage.location().to_string(),
+                    reason: "the first write needs input rows (or a schema given at create)".into(),
+                })
+            }
+        };
+        let keygen = KeyGenerator::from_table(&self.config, &self.options)?;
+        let ordering = self.config.precombine_field.clone();
+        let mut prepared = Prepared::new(
+            &batches,
+            &write_schema,
+            &keygen,
+            ordering.as_deref(),
+            self.operation == WriteOperation::Delete,
+        )?;
+        let dedup = match self.operation {
+            WriteOperation::Upsert => wc.combine_before_upsert,
+            WriteOperation::Delete => wc.combine_before_delete,
+            _ => wc.combine_before_insert,
+        };
+        if dedup {
+            prepared.dedup(wc.index.is_global());
+        }
+
+        let view = FileSystemView::load(&self.storage, &timeline, None).await?;
+        let avg_record_size = plan::average_record_size(&timeline, wc.record_size_estimate).await?;
+        let mut partitions_to_drop = self.partitions.clone();
+        partitions_to_drop.extend(wc.partitions_to_delete.iter().cloned());
+        let p = plan::plan(
+            &self.storage,
+            self.operation,
+            &wc,
+            &view,
+            &mut prepared,
+            avg_record_size,
+            &partitions_to_drop,
+        )
+        .await?;
+
+        let t = next_instant(&timeline, self.clock.as_ref());
+        let action = if self.operation.is_replace() {
+            Action::ReplaceCommit
+        } else {
+            Action::Commit
+        };
+        let tr = Transitions::new(&self.storage, &timeline);
+        let requested = if action == Action::ReplaceCommit {
+            Bytes::from(encode_requested_replace().map_err(|e| HudiError::Avro {
+                context: "requested replace metadata".into(),
+                reason: e,
+            })?)
+        } else {
+            Bytes::new()
+        };
+        tr.request(&t, action, requested).await?;
+        let profile = plan::workload_profile(&p, self.operation);
+        tr.inflight(&t, action, json_bytes(&profile)?).await?;
+
+        for part in p.partitions_written() {
+            write_partition_metadata(&self.storage, &part, &t, &self.clock).await?;
+        }
+        let full_schema: SchemaRef = Arc::new(with_meta_fields(&write_schema));
+        let ctx = WriteContext {
+            storage: &self.storage,
+            instant: &t,
+            schema: full_schema,
+            config: &wc,
+            prepared: &prepared,
+            ordering_field: ordering.as_deref(),
+        };
+        let mut meta = CommitMetadata {
+            operation_type: Some(self.operation.token().to_string()),
+            ..Default::default()
+        };
+        let mut metrics = WriteMetrics {
+            instant: t.clone(),
+            operation: self.operation,
+            records_inserted: 0,
+            records_updated: 0,
+            records_deleted: 0,
+            files_written: 0,
+            file_groups_replaced: 0,
+            bytes_written: 0,
+            duration_ms: 0,
+            rolled_back: rolled
+                .iter()
+                .map(|r: &RollbackOutcome| r.rolled_back.clone())
+                .collect(),
+        };
+        for (task, fg) in p.groups.iter().enumerate() {
+            let stat = write_file_group(&ctx, fg, task).await?;
+            metrics.records_inserted += stat.num_inserts as u64;
+            metrics.records_updated += stat.num_update_writes as u64;
+            metrics.records_deleted += stat.num_deletes as u64;
+            metrics.files_written += 1;
+            metrics.bytes_written += stat.file_size_in_bytes as u64;
+            meta.partition_to_write_stats
+                .entry(fg.partition.clone())
+                .or_default()
+                .push(stat);
+        }
+        if self.operation.is_replace() {
+            let mut replaced: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for g in &p.replaced {
+                replaced
+                    .entry(g.partition.clone())
+                    .or_default()
+                    .push(g.file_id.clone());
+                metrics.file_groups_replaced += 1;
+            }
+            meta.partition_to_replace_file_ids = Some(replaced);
+        }
+        if !write_schema.fields().is_empty() {
+            let avro = schema::avro_schema(&write_schema, &self.config.name, false, true)?;
+            meta.extra_metadata.insert("schema".into(), avro);
+        }
+        tr.complete(&t, action, json_bytes(&meta)?).await?;
+        markers::delete_markers(&self.storage, &t).await?;
+        if self.config.create_schema.is_none() && !write_schema.fields().is_empty() {
+            // The first write fixes the table's create schema.
+            let mut props = self.config.raw.clone();
+            props.insert(
+                CREATE_SCHEMA.key.into(),
+                schema::avro_schema(&write_schema, &self.config.name, false, false)?,
+            );
+            update_table_properties(
+                &self.storage,
+                properties_file_text(&props, &self.clock.now()),
+            )
+            .await?;
+        }
+        metrics.duration_ms = started.elapsed().as_millis() as u64;
+        Ok(metrics)
+    }
+}
+
+fn json_bytes(m: &CommitMetadata) -> Result<Bytes> {
+    serde_json::to_vec_pretty(m)
+        .map(Bytes::from)
+        .map_err(|e| HudiError::Schema {
+            context: "commit metadata".into(),
+            reason: e.to_string(),
+        })
+}
+
+/// The table's current schema (no meta columns): the latest commit's, else the create schema.
+async fn current_schema(config: &TableConfig, timeline: &Timeline) -> Result<Option<SchemaRef>> {
+    let text = match timeline.latest_schema().await? {
+        Some(t) => Some(t),
+        None => config.create_schema.clone(),
+    };
+    let Some(text) = text else { return Ok(None) };
+    let avro = parse_avro_schema(&text, &format!("schema of table '{}'", config.name))?;
+    let arrow = avro_schema_to_arrow(&avro)?;
+    let fields: Vec<_> = arrow
+        .fields()
+        .iter()
+        .filter(|f| !META_FIELDS.contains(&f.name().as_str()))
+        .cloned()
+        .collect();
+    Ok(Some(schema::stored_schema(&Schema::new(fields))?))
+}
+
+/// Writes `<partition>/.hoodie_partition_metadata` if the partition has none yet.
+async fn write_partition_metadata(
+    storage: &Storage,
+    partition: &str,
+    t: &InstantTime,
+    clock: &ClockRef,
+) -> Result<()> {
+    let path = if partition.is_empty() {
+        ".hoodie_partition_metadata".to_string()
+    } else {
+        format!("{partition}/.hoodie_partition_metadata")
+    };
+    if storage.exists(&path).await? {
+        return Ok(());
+    }
+    let depth = if partition.is_empty() {
+        0
+    } else {
+        partition.split('/').count()
+    };
+    let text = format!(
+        "#partition metadata\n#{}\ncommitTime={t}\npartitionDepth={depth}\n",
+        clock.now().format("%a %b %d %H:%M:%S UTC %Y")
+    );
+    match storage.put_if_absent(&path, Bytes::from(text)).await {
+        Ok(()) | Err(HudiError::AlreadyExists { .. }) => Ok(()),
+        Err(e) => Err(e),
+    }
+}

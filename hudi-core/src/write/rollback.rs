@@ -1,0 +1,246 @@
+//! Rolling back failed writes: a pending (requested or inflight) write instant's data files
+//! are found through its markers (and, as a safety net, by their instant in the file name),
+//! deleted, its timeline files removed, and a rollback instant recorded as Hudi does:
+//! `R.rollback.requested` (plan) → `R.rollback.inflight` → `R.rollback` (metadata).
+
+use std::collections::BTreeMap;
+use std::time::Instant as Clock0;
+
+use bytes::Bytes;
+
+use crate::error::{HudiError, Result};
+use crate::fs_view::list_partitions;
+use crate::model::avro_instants::{
+    encode_rollback_metadata, encode_rollback_plan, RollbackPlan, RollbackRequest,
+};
+use crate::model::metadata::{
+    decode_json_or_avro, InstantInfo, RollbackMetadata, RollbackPartitionMetadata,
+};
+use crate::model::{Action, DataFileName, Instant, InstantTime, State};
+use crate::storage::Storage;
+use crate::timeline::transition::{next_instant, Clock, Transitions};
+use crate::timeline::{Timeline, TimelineInstant};
+
+use super::markers::{delete_markers, marked_files};
+
+/// What one rollback did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RollbackOutcome {
+    pub rolled_back: InstantTime,
+    pub action: Action,
+    pub rollback_instant: InstantTime,
+    pub files_deleted: usize,
+}
+
+fn avro_err(t: &InstantTime, what: &'static str, reason: String) -> HudiError {
+    HudiError::InstantMetadata {
+        instant: t.to_string(),
+        path: String::new(),
+        what,
+        reason,
+    }
+}
+
+/// Whether a pending instant is an ingestion write that the next writer must roll back
+/// (pending compactions and clustering are retried, not rolled back).
+pub async fn is_rollbackable_write(timeline: &Timeline, i: &TimelineInstant) -> Result<bool> {
+    if i.is_completed() {
+        return Ok(false);
+    }
+    match i.action() {
+        Action::Commit | Action::DeltaCommit => Ok(true),
+        Action::ReplaceCommit => {
+            // A v6 replacecommit.requested that carries a clustering plan is clustering.
+            let req = Instant::new(
+                i.requested().clone(),
+                Action::ReplaceCommit,
+                State::Requested,
+            );
+            let bytes = match timeline.read(&req).await {
+                Ok(b) => b,
+                Err(HudiError::NotFound { .. }) => return Ok(true),
+                Err(e) => return Err(e),
+            };
+            if bytes.is_empty() {
+                return Ok(true);
+            }
+            let v: serde_json::Value =
+                decode_json_or_avro(&bytes).unwrap_or(serde_json::Value::Null);
+            Ok(v.get("clusteringPlan")
+                .is_none_or(serde_json::Value::is_null))
+        }
+        _ => Ok(false),
+    }
+}
+
+/// Data files (relative paths) a pending instant wrote: those its markers name, plus base
+/// files carrying its instant in their name.
+async fn files_of(storage: &Storage, t: &InstantTime) -> Result<Vec<String>> {
+    let mut files = marked_files(storage, t).await?;
+    for (_, listed) in list_partitions(storage).await? {
+        for f in listed {
+            if let Some(Ok(DataFileName::Base(b))) = DataFileName::classify(&f.name) {
+                if &b.instant == t {
+                    files.push(f.path.clone());
+                }
+            }
+        }
+    }
+    files.sort();
+    files.dedup();
+    Ok(files)
+}
+
+fn partition_of(path: &str) -> String {
+    path.rsplit_once('/')
+        .map(|(p, _)| p.to_string())
+        .unwrap_or_default()
+}
+
+/// Executes a rollback whose plan is on the timeline (new or interrupted).
+async fn execute(
+    storage: &Storage,
+    timeline: &Timeline,
+    r: &InstantTime,
+    plan: &RollbackPlan,
+) -> Result<RollbackOutcome> {
+    let started = Clock0::now();
+    let target = plan
+        .instant_to_rollback
+        .as_ref()
+        .ok_or_else(|| avro_err(r, "rollback plan", "no instantToRollback".into()))?;
+    let t = InstantTime::parse(&target.commit_time)?;
+    let action = Action::from_token(&target.action).ok_or_else(|| {
+        avro_err(
+            r,
+            "rollback plan",
+            format!("unknown action {}", target.action),
+        )
+    })?;
+    let tr = Transitions::new(storage, timeline);
+    let inflight = Instant::new(r.clone(), Action::Rollback, State::Inflight);
+    if !storage.exists(&timeline.instant_path(&inflight)).await? {
+        tr.inflight(r, Action::Rollback, Bytes::new()).await?;
+    }
+    let prefix = format!("{}/", storage.location());
+    let mut partitions: BTreeMap<String, RollbackPartitionMetadata> = BTreeMap::new();
+    let mut deleted = 0usize;
+    for req in plan.requests.iter().flatten() {
+        let pm = partitions
+            .entry(req.partition_path.clone())
+            .or_insert_with(|| RollbackPartitionMetadata {
+                partition_path: req.partition_path.clone(),
+                ..Default::default()
+            });
+        for f in &req.files_to_be_deleted {
+            let rel = f
+                .strip_prefix(&prefix)
+                .ok_or_else(|| HudiError::InvalidLocation {
+                    location: f.clone(),
+                    reason: format!("rollback plan of {r} names a file outside the table"),
+                })?;
+            match storage.delete(rel).await {
+                Ok(()) => {
+                    pm.success_delete_files.push(f.clone());
+                    deleted += 1;
+                }
+                Err(_) => pm.failed_delete_files.push(f.clone()),
+            }
+        }
+    }
+    // The failed instant disappears from the timeline before the rollback completes.
+    tr.remove_pending(&t, action).await?;
+    let meta = RollbackMetadata {
+        start_rollback_time: r.to_string(),
+        time_taken_in_millis: started.elapsed().as_millis() as i64,
+        total_files_deleted: deleted as i32,
+        commits_rollback: vec![t.to_string()],
+        partition_metadata: partitions,
+        version: Some(1),
+        instants_rollback: vec![target.clone()],
+    };
+    let bytes = encode_rollback_metadata(&meta).map_err(|e| avro_err(r, "rollback metadata", e))?;
+    tr.complete(r, Action::Rollback, Bytes::from(bytes)).await?;
+    delete_markers(storage, &t).await?;
+    Ok(RollbackOutcome {
+        rolled_back: t,
+        action,
+        rollback_instant: r.clone(),
+        files_deleted: deleted,
+    })
+}
+
+/// Rolls back one pending write instant.
+pub async fn rollback_instant(
+    storage: &Storage,
+    timeline: &Timeline,
+    target: &TimelineInstant,
+    clock: &dyn Clock,
+) -> Result<RollbackOutcome> {
+    let t = target.requested().clone();
+    let files = files_of(storage, &t).await?;
+    let mut by_partition: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for f in files {
+        by_partition
+            .entry(partition_of(&f))
+            .or_default()
+            .push(storage.display(&f));
+    }
+    let plan = RollbackPlan {
+        instant_to_rollback: Some(InstantInfo {
+            commit_time: t.to_string(),
+            action: target.action().to_string(),
+        }),
+        requests: Some(
+            by_partition
+                .into_iter()
+                .map(|(p, files)| RollbackRequest {
+                    partition_path: p,
+                    file_id: Some(String::new()),
+                    latest_base_instant: Some(String::new()),
+                    files_to_be_deleted: files,
+                    log_blocks_to_be_deleted: Some(BTreeMap::new()),
+                })
+                .collect(),
+        ),
+        version: Some(1),
+    };
+    let r = next_instant(timeline, clock);
+    let bytes = encode_rollback_plan(&plan).map_err(|e| avro_err(&r, "rollback plan", e))?;
+    Transitions::new(storage, timeline)
+        .request(&r, Action::Rollback, Bytes::from(bytes))
+        .await?;
+    execute(storage, timeline, &r, &plan).await
+}
+
+/// Finishes interrupted rollbacks, then rolls back every pending ingestion write (Hudi's
+/// EAGER failed-writes policy for a single writer). Returns what was rolled back.
+pub async fn rollback_failed_writes(
+    storage: &Storage,
+    timeline: &Timeline,
+    clock: &dyn Clock,
+) -> Result<Vec<RollbackOutcome>> {
+    let mut out = Vec::new();
+    for i in timeline
+        .pending()
+        .filter(|i| i.action() == Action::Rollback)
+    {
+        let req = Instant::new(i.requested().clone(), Action::Rollback, State::Requested);
+        let bytes = timeline.read(&req).await?;
+        let plan: RollbackPlan =
+            decode_json_or_avro(&bytes).map_err(|e| avro_err(i.requested(), "rollback plan", e))?;
+        out.push(execute(storage, timeline, i.requested(), &plan).await?);
+    }
+    let mut timeline = timeline.clone();
+    if !out.is_empty() {
+        timeline = timeline.reload().await?;
+    }
+    let pending: Vec<TimelineInstant> = timeline.pending().cloned().collect();
+    for i in pending {
+        if is_rollbackable_write(&timeline, &i).await? {
+            out.push(rollback_instant(storage, &timeline, &i, clock).await?);
+            timeline = timeline.reload().await?;
+        }
+    }
+    Ok(out)
+}

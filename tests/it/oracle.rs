@@ -1,0 +1,93 @@
+//! A long-lived oracle process: canonical rows of hudi-rs reads, on demand.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+use serde_json::{json, Value};
+
+pub struct Oracle {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    next: usize,
+}
+
+impl Oracle {
+    pub fn start(python: &Path, shared: &Path) -> Oracle {
+        let mut child = Command::new(python)
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/it/oracle_batch.py"))
+            .arg(shared.join("oracle"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the oracle");
+        let stdin = child.stdin.take().expect("stdin");
+        let stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        Oracle {
+            child,
+            stdin,
+            stdout,
+            next: 0,
+        }
+    }
+
+    fn ask(&mut self, mut case: Value) -> Value {
+        case["id"] = json!(self.next);
+        self.next += 1;
+        writeln!(self.stdin, "{case}").expect("write to oracle");
+        self.stdin.flush().expect("flush");
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).expect("oracle answer");
+        serde_json::from_str(&line).expect("oracle json")
+    }
+
+    /// Canonical rows hudi-rs reads, as JSON values, without the seqno and file-name columns
+    /// (which depend on file layout, not on content). Sorted.
+    pub fn rows(&mut self, table: &Path, mode: &str, extra: Value) -> Vec<Value> {
+        let mut case = json!({"table": table.to_string_lossy(), "mode": mode});
+        if let Value::Object(m) = extra {
+            for (k, v) in m {
+                case[k] = v;
+            }
+        }
+        let a = self.ask(case);
+        if let Some(e) = a.get("error") {
+            panic!("hudi-rs failed to read {} ({mode}): {e}", table.display());
+        }
+        let mut rows: Vec<Value> = a["expected"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|l| {
+                let mut v: Value =
+                    serde_json::from_str(l.as_str().expect("line")).expect("row json");
+                if let Value::Object(m) = &mut v {
+                    m.remove("_hoodie_commit_seqno");
+                    m.remove("_hoodie_file_name");
+                }
+                v
+            })
+            .collect();
+        rows.sort_by_key(|v| v.to_string());
+        rows
+    }
+
+    /// Runs a command through the oracle's Python (its checkers).
+    pub fn run(&mut self, argv: &[String]) -> (i64, String, String) {
+        let a = self.ask(json!({"op": "run", "argv": argv}));
+        (
+            a["rc"].as_i64().unwrap_or(-1),
+            a["stdout"].as_str().unwrap_or_default().to_string(),
+            a["stderr"].as_str().unwrap_or_default().to_string(),
+        )
+    }
+}
+
+impl Drop for Oracle {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
