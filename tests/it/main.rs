@@ -2,6 +2,7 @@
 //! (`../shared/fixtures`) and an independent reader (hudi-rs, through `../shared/oracle`).
 
 mod cli;
+mod cow_recovery;
 mod cow_writes;
 mod fixture_formats;
 mod fixtures_vs_oracle;
