@@ -201,7 +201,12 @@ fn indexes_route_updates_and_partition_moves() {
     };
     let mut oracle = Oracle::start(&support::oracle_python(&shared), &shared);
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let cases: Vec<(IndexType, &[(&str, &str)], Vec<(String, String, i64)>)> = vec![
+    type Case = (
+        IndexType,
+        &'static [(&'static str, &'static str)],
+        Vec<(String, String, i64)>,
+    );
+    let cases: Vec<Case> = vec![
         // Per-partition indexes: the same key in another partition is another record.
         (
             IndexType::Bloom,
