@@ -5,6 +5,7 @@ mod output;
 mod read;
 mod show;
 mod timeline;
+mod write;
 
 use std::collections::HashMap;
 use std::process::ExitCode;
@@ -24,6 +25,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Create a table (table version 6).
+    Create(write::CreateArgs),
+    /// Write rows from Parquet, Arrow IPC, CSV or JSON-lines files (upsert, insert, ...).
+    Write(write::WriteArgs),
     /// Read a table's rows (snapshot, read-optimized, incremental or time travel).
     Read(read::ReadArgs),
     /// Show a table's configuration and size.
@@ -46,7 +51,7 @@ impl StorageArgs {
     }
 }
 
-fn parse_kv(s: &str) -> Result<(String, String), String> {
+pub(crate) fn parse_kv(s: &str) -> Result<(String, String), String> {
     s.split_once('=')
         .map(|(k, v)| (k.trim().to_string(), v.to_string()))
         .filter(|(k, _)| !k.is_empty())
@@ -74,6 +79,8 @@ fn main() -> ExitCode {
     };
     let result: Result<(), CliError> = rt.block_on(async {
         match cli.command {
+            Command::Create(a) => write::create(a).await,
+            Command::Write(a) => write::write(a).await,
             Command::Read(a) => read::run(a).await,
             Command::Show(a) => show::run(a).await,
             Command::Timeline(a) => timeline::run(a).await,

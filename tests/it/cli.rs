@@ -93,3 +93,144 @@ fn errors_are_one_line_naming_the_culprit() {
     assert!(!ok && err.contains("no_such_column"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn write_from_csv_jsonl_parquet_and_arrow_then_read_through_hudi_rs() {
+    use std::sync::Arc;
+
+    use arrow::array::{Float64Array, Int64Array, RecordBatch, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+
+    let Some(shared) = support::shared_dir("write_from_csv_jsonl_parquet_and_arrow") else {
+        return;
+    };
+    let mut oracle = crate::oracle::Oracle::start(&support::oracle_python(&shared), &shared);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let t = dir.path().join("t");
+    let ts = t.to_string_lossy().to_string();
+    let csv = dir.path().join("a.csv");
+    std::fs::write(
+        &csv,
+        "id,city,ts,fare\n1,sf,1,10.5\n2,sf,1,11.0\n3,nyc,1,12.25\n",
+    )
+    .expect("csv");
+    let jsonl = dir.path().join("b.jsonl");
+    std::fs::write(&jsonl, "{\"id\":2,\"city\":\"sf\",\"ts\":5,\"fare\":99.5}\n{\"id\":4,\"city\":\"la\",\"ts\":1,\"fare\":1.0}\n")
+        .expect("jsonl");
+    let batch = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, true),
+            Field::new("city", DataType::Utf8, true),
+            Field::new("ts", DataType::Int64, true),
+            Field::new("fare", DataType::Float64, true),
+        ])),
+        vec![
+            Arc::new(Int64Array::from(vec![5])),
+            Arc::new(StringArray::from(vec!["nyc"])),
+            Arc::new(Int64Array::from(vec![1])),
+            Arc::new(Float64Array::from(vec![5.5])),
+        ],
+    )
+    .expect("batch");
+    let pq = dir.path().join("c.parquet");
+    let mut w = parquet::arrow::ArrowWriter::try_new(
+        std::fs::File::create(&pq).expect("f"),
+        batch.schema(),
+        None,
+    )
+    .expect("w");
+    w.write(&batch).expect("write");
+    w.close().expect("close");
+    let ipc = dir.path().join("d.arrow");
+    let batch6 = RecordBatch::try_new(
+        batch.schema(),
+        vec![
+            Arc::new(Int64Array::from(vec![1])),
+            Arc::new(StringArray::from(vec!["sf"])),
+            Arc::new(Int64Array::from(vec![9])),
+            Arc::new(Float64Array::from(vec![0.5])),
+        ],
+    )
+    .expect("batch");
+    let mut w = arrow::ipc::writer::FileWriter::try_new(
+        std::fs::File::create(&ipc).expect("f"),
+        &batch6.schema(),
+    )
+    .expect("w");
+    w.write(&batch6).expect("write");
+    w.finish().expect("finish");
+
+    let run = |args: &[&str]| {
+        let (ok, out, err) = support::run_hudi(args);
+        assert!(ok, "{args:?}: {err}");
+        out
+    };
+    let out = run(&[
+        "write",
+        &ts,
+        "--input",
+        &csv.to_string_lossy(),
+        "--operation",
+        "bulk_insert",
+        "--record-key",
+        "id",
+        "--partition-by",
+        "city",
+        "--precombine",
+        "ts",
+        "--hive-style",
+        "--json",
+    ]);
+    let m: Value = serde_json::from_str(out.trim()).expect("metrics json");
+    assert_eq!(m["records_inserted"], 3);
+    run(&["write", &ts, "--input", &jsonl.to_string_lossy()]);
+    run(&[
+        "write",
+        &ts,
+        "--input",
+        &pq.to_string_lossy(),
+        &ipc.to_string_lossy(),
+        "--operation",
+        "upsert",
+    ]);
+    let rows = oracle.rows(&t, "snapshot", serde_json::json!({}));
+    let got: Vec<(String, String, f64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["_hoodie_record_key"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                r["_hoodie_partition_path"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                r["fare"].as_f64().unwrap_or(-1.0),
+            )
+        })
+        .collect();
+    let mut got = got;
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    let want = vec![
+        ("1".to_string(), "city=sf".to_string(), 0.5),
+        ("2".into(), "city=sf".into(), 99.5),
+        ("3".into(), "city=nyc".into(), 12.25),
+        ("4".into(), "city=la".into(), 1.0),
+        ("5".into(), "city=nyc".into(), 5.5),
+    ];
+    assert_eq!(got, want);
+    run(&[
+        "write",
+        &ts,
+        "--operation",
+        "delete_partition",
+        "--partitions",
+        "city=la",
+    ]);
+    assert_eq!(oracle.rows(&t, "snapshot", serde_json::json!({})).len(), 4);
+    let (ok, _, err) = support::run_hudi(&["write", &ts, "--input", "missing.csv"]);
+    assert!(!ok && err.contains("missing.csv"), "{err}");
+    let (ok, _, err) = support::run_hudi(&["create", &ts, "--record-key", "id"]);
+    assert!(!ok && err.contains("already exists"), "{err}");
+}

@@ -1,0 +1,360 @@
+//! `hudi create` and `hudi write`.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufReader, IsTerminal, Seek};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use hudi_core::keygen::KeyGenKind;
+use hudi_core::write::config::IndexType;
+use hudi_core::{HudiError, Table, TableBuilder, WriteOperation};
+use serde_json::json;
+
+use crate::error::CliError;
+use crate::output::print_json;
+use crate::StorageArgs;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TypeArg {
+    Cow,
+    Mor,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KeygenArg {
+    Simple,
+    Complex,
+    Nonpartitioned,
+    Timestamp,
+    Custom,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[clap(rename_all = "snake_case")]
+pub enum IndexArg {
+    Bloom,
+    GlobalBloom,
+    Simple,
+    GlobalSimple,
+    Bucket,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[clap(rename_all = "snake_case")]
+pub enum OperationArg {
+    Upsert,
+    Insert,
+    BulkInsert,
+    Delete,
+    InsertOverwrite,
+    InsertOverwriteTable,
+    DeletePartition,
+}
+
+/// How a table is laid out (for `create`, and `write` to a path with no table yet).
+#[derive(Debug, Clone, clap::Args)]
+pub struct TableSpec {
+    /// Table name (default: the last path segment).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Table type.
+    #[arg(long = "type", value_enum, default_value = "cow")]
+    pub table_type: TypeArg,
+    /// Record key field(s), comma separated.
+    #[arg(long, value_delimiter = ',')]
+    pub record_key: Vec<String>,
+    /// Partition field(s), comma separated (custom key generator: field:SIMPLE|TIMESTAMP).
+    #[arg(long, value_delimiter = ',')]
+    pub partition_by: Vec<String>,
+    /// Precombine (ordering) field: the greater value wins among records with one key.
+    #[arg(long)]
+    pub precombine: Option<String>,
+    /// Key generator (default: simple, complex or non-partitioned from the fields).
+    #[arg(long, value_enum)]
+    pub keygen: Option<KeygenArg>,
+    /// Hive-style partition paths (field=value).
+    #[arg(long)]
+    pub hive_style: bool,
+    /// Index used to find existing records.
+    #[arg(long, value_enum)]
+    pub index: Option<IndexArg>,
+    /// Number of buckets (bucket index).
+    #[arg(long)]
+    pub buckets: Option<u32>,
+    /// Database name (feeds the table checksum and catalog sync).
+    #[arg(long)]
+    pub database: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CreateArgs {
+    /// Table path or URL.
+    pub table: String,
+    #[command(flatten)]
+    pub spec: TableSpec,
+    /// Any `hoodie.*` option to store in hoodie.properties.
+    #[arg(long = "option", value_name = "KEY=VALUE", value_parser = crate::parse_kv)]
+    pub options: Vec<(String, String)>,
+    /// Print the created table's description as JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub storage: StorageArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct WriteArgs {
+    /// Table path or URL.
+    pub table: String,
+    /// Input files: .parquet, .arrow (IPC file or stream), .csv (with a header), .jsonl.
+    #[arg(long, num_args = 1.., required_unless_present = "partitions")]
+    pub input: Vec<PathBuf>,
+    /// Write operation.
+    #[arg(long, value_enum, default_value = "upsert")]
+    pub operation: OperationArg,
+    /// Partitions to drop (delete_partition), comma separated.
+    #[arg(long, value_delimiter = ',')]
+    pub partitions: Vec<String>,
+    /// Write option `hoodie.*=value` (repeatable).
+    #[arg(long = "option", value_name = "KEY=VALUE", value_parser = crate::parse_kv)]
+    pub options: Vec<(String, String)>,
+    /// Print the write's metrics as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Create the table first if there is none (takes the create flags).
+    #[command(flatten)]
+    pub spec: TableSpec,
+    #[command(flatten)]
+    pub storage: StorageArgs,
+}
+
+fn builder(
+    table: &str,
+    spec: &TableSpec,
+    options: &[(String, String)],
+    storage: &StorageArgs,
+) -> Result<TableBuilder, CliError> {
+    if spec.table_type == TypeArg::Mor {
+        return Err(CliError::Usage {
+            arg: "--type",
+            reason:
+                "merge-on-read writes (delta commits, log files) are not supported yet; use cow"
+                    .into(),
+        });
+    }
+    if spec.index == Some(IndexArg::Bucket) || spec.buckets.is_some() {
+        return Err(CliError::Usage {
+            arg: "--index",
+            reason: "the bucket index is not supported yet; use bloom, global_bloom, simple or global_simple".into(),
+        });
+    }
+    if spec.record_key.is_empty() {
+        return Err(CliError::Usage {
+            arg: "--record-key",
+            reason: "a table needs at least one record key field".into(),
+        });
+    }
+    let mut b = TableBuilder::new(table)
+        .with_storage_options(storage.options())
+        .with_record_key_fields(spec.record_key.clone())
+        .with_partition_fields(spec.partition_by.clone())
+        .with_hive_style_partitioning(spec.hive_style);
+    if let Some(n) = &spec.name {
+        b = b.with_name(n);
+    }
+    if let Some(d) = &spec.database {
+        b = b.with_database(d);
+    }
+    if let Some(p) = &spec.precombine {
+        b = b.with_precombine_field(p);
+    }
+    if let Some(k) = spec.keygen {
+        b = b.with_key_generator(match k {
+            KeygenArg::Simple => KeyGenKind::Simple,
+            KeygenArg::Complex => KeyGenKind::Complex,
+            KeygenArg::Nonpartitioned => KeyGenKind::NonPartitioned,
+            KeygenArg::Timestamp => KeyGenKind::Timestamp,
+            KeygenArg::Custom => KeyGenKind::Custom,
+        });
+    }
+    if let Some(i) = spec.index {
+        b = b.with_index(match i {
+            IndexArg::Bloom => IndexType::Bloom,
+            IndexArg::GlobalBloom => IndexType::GlobalBloom,
+            IndexArg::Simple => IndexType::Simple,
+            IndexArg::GlobalSimple => IndexType::GlobalSimple,
+            IndexArg::Bucket => IndexType::Bucket,
+        });
+    }
+    for (k, v) in options {
+        b = b.with_option(k, v);
+    }
+    Ok(b)
+}
+
+pub async fn create(a: CreateArgs) -> Result<(), CliError> {
+    let table = builder(&a.table, &a.spec, &a.options, &a.storage)?
+        .create()
+        .await?;
+    let c = table.config();
+    let v = json!({
+        "location": table.location(), "name": c.name, "type": c.table_type.as_str(), "version": c.version,
+        "record_key_fields": c.record_key_fields, "partition_fields": c.partition_fields,
+        "key_generator": c.keygen_name(),
+    });
+    if a.json {
+        print_json(&v)?;
+    } else {
+        println!(
+            "created {} table '{}' (version {}) at {}",
+            c.table_type,
+            c.name,
+            c.version,
+            table.location()
+        );
+    }
+    Ok(())
+}
+
+fn read_err(path: &Path, e: impl std::fmt::Display) -> CliError {
+    CliError::Usage {
+        arg: "--input",
+        reason: format!("cannot read '{}': {e}", path.display()),
+    }
+}
+
+/// Reads one input file into batches, by its extension.
+pub fn read_input(path: &Path) -> Result<Vec<RecordBatch>, CliError> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let file = File::open(path).map_err(|e| read_err(path, e))?;
+    let batches: Vec<RecordBatch> = match ext.as_str() {
+        "parquet" => parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+            .and_then(|b| b.build())
+            .map_err(|e| read_err(path, e))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| read_err(path, e))?,
+        "arrow" | "ipc" | "feather" => match arrow::ipc::reader::FileReader::try_new(file, None) {
+            Ok(r) => r.collect::<Result<_, _>>().map_err(|e| read_err(path, e))?,
+            Err(_) => {
+                let f = File::open(path).map_err(|e| read_err(path, e))?;
+                arrow::ipc::reader::StreamReader::try_new(f, None)
+                    .map_err(|e| read_err(path, e))?
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| read_err(path, e))?
+            }
+        },
+        "csv" => {
+            let mut f = file;
+            let format = arrow::csv::reader::Format::default().with_header(true);
+            let (schema, _) = format
+                .infer_schema(&mut f, Some(10_000))
+                .map_err(|e| read_err(path, e))?;
+            f.rewind().map_err(|e| read_err(path, e))?;
+            arrow::csv::ReaderBuilder::new(Arc::new(schema))
+                .with_format(format)
+                .build(f)
+                .map_err(|e| read_err(path, e))?
+                .collect::<Result<_, _>>()
+                .map_err(|e| read_err(path, e))?
+        }
+        "jsonl" | "json" | "ndjson" => {
+            let mut r = BufReader::new(file);
+            let (schema, _) = arrow::json::reader::infer_json_schema_from_seekable(&mut r, None)
+                .map_err(|e| read_err(path, e))?;
+            arrow::json::ReaderBuilder::new(Arc::new(schema))
+                .build(r)
+                .map_err(|e| read_err(path, e))?
+                .collect::<Result<_, _>>()
+                .map_err(|e| read_err(path, e))?
+        }
+        other => {
+            return Err(CliError::Usage {
+                arg: "--input",
+                reason: format!(
+                    "'{}': unknown input type '.{other}' (use .parquet, .arrow, .csv or .jsonl)",
+                    path.display()
+                ),
+            })
+        }
+    };
+    Ok(batches)
+}
+
+pub async fn write(a: WriteArgs) -> Result<(), CliError> {
+    let opts = a.storage.options();
+    let table = match Table::open_with_options(&a.table, &opts).await {
+        Ok(t) => t,
+        Err(HudiError::NotATable { .. }) if !a.spec.record_key.is_empty() => {
+            builder(&a.table, &a.spec, &[], &a.storage)?.create().await?
+        }
+        Err(HudiError::NotATable { path }) => {
+            return Err(CliError::Usage {
+                arg: "TABLE",
+                reason: format!("'{path}' is not a Hudi table; pass --record-key (and the other create flags) to create it"),
+            })
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let progress = std::io::stderr().is_terminal();
+    let mut batches = Vec::new();
+    for p in &a.input {
+        let b = read_input(p)?;
+        if progress {
+            eprintln!(
+                "read {} rows from {}",
+                b.iter().map(RecordBatch::num_rows).sum::<usize>(),
+                p.display()
+            );
+        }
+        batches.extend(b);
+    }
+    let op = match a.operation {
+        OperationArg::Upsert => WriteOperation::Upsert,
+        OperationArg::Insert => WriteOperation::Insert,
+        OperationArg::BulkInsert => WriteOperation::BulkInsert,
+        OperationArg::Delete => WriteOperation::Delete,
+        OperationArg::InsertOverwrite => WriteOperation::InsertOverwrite,
+        OperationArg::InsertOverwriteTable => WriteOperation::InsertOverwriteTable,
+        OperationArg::DeletePartition => WriteOperation::DeletePartition,
+    };
+    let options: BTreeMap<String, String> = a.options.iter().cloned().collect();
+    let m = table
+        .write(op)
+        .with_options(options)
+        .with_partitions(a.partitions.clone())
+        .execute_batches(batches)
+        .await?;
+    if a.json {
+        print_json(&json!({
+            "instant": m.instant.as_str(), "operation": m.operation.token(),
+            "records_inserted": m.records_inserted, "records_updated": m.records_updated,
+            "records_deleted": m.records_deleted, "files_written": m.files_written,
+            "file_groups_replaced": m.file_groups_replaced, "bytes_written": m.bytes_written,
+            "duration_ms": m.duration_ms,
+            "rolled_back": m.rolled_back.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+        }))?;
+    } else {
+        for t in &m.rolled_back {
+            println!("rolled back failed write {t}");
+        }
+        println!(
+            "{} {}: {} inserted, {} updated, {} deleted, {} files ({} bytes), {} file groups replaced, {} ms",
+            m.operation.token(),
+            m.instant,
+            m.records_inserted,
+            m.records_updated,
+            m.records_deleted,
+            m.files_written,
+            m.bytes_written,
+            m.file_groups_replaced,
+            m.duration_ms
+        );
+    }
+    Ok(())
+}
