@@ -3,6 +3,7 @@
 
 mod cli;
 mod cow_recovery;
+mod cow_sizing;
 mod cow_writes;
 mod fixture_formats;
 mod fixtures_vs_oracle;

@@ -1,0 +1,230 @@
+//! File sizing, small files, payloads and schema rules of copy-on-write writes.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use hudi_core::{Table, TableBuilder, WriteOperation};
+use serde_json::json;
+
+use crate::oracle::Oracle;
+use crate::support;
+
+fn rows(ids: std::ops::Range<i32>, ts: i64, note: &str) -> RecordBatch {
+    let n = ids.len();
+    RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int32, true),
+            Field::new("ts", DataType::Int64, true),
+            Field::new("note", DataType::Utf8, true),
+        ])),
+        vec![
+            Arc::new(Int32Array::from(ids.collect::<Vec<_>>())) as ArrayRef,
+            Arc::new(Int64Array::from(vec![ts; n])),
+            Arc::new(StringArray::from(vec![note; n])),
+        ],
+    )
+    .expect("batch")
+}
+
+async fn table(path: &Path, opts: &[(&str, &str)]) -> Table {
+    let mut b = TableBuilder::new(path.to_string_lossy())
+        .with_name("s")
+        .with_record_key_fields(vec!["id".into()])
+        .with_precombine_field("ts");
+    for (k, v) in opts {
+        b = b.with_option(*k, *v);
+    }
+    b.create().await.expect("create")
+}
+
+fn base_files(path: &Path) -> Vec<String> {
+    let mut v: Vec<String> = support::all_files(path)
+        .into_iter()
+        .filter(|p| !p.to_string_lossy().contains("/.hoodie/"))
+        .map(|p| {
+            p.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
+        .filter(|n| n.ends_with(".parquet"))
+        .collect();
+    v.sort();
+    v
+}
+
+fn groups(files: &[String]) -> std::collections::BTreeSet<String> {
+    files
+        .iter()
+        .map(|f| f.split('_').next().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn inserts_fill_small_files_and_new_groups_respect_the_size_estimate() {
+    let Some(shared) = support::shared_dir("inserts_fill_small_files") else {
+        return;
+    };
+    let mut oracle = Oracle::start(&support::oracle_python(&shared), &shared);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("t");
+    // 1 KiB max file and a 100-byte record estimate: 10 records per new file group.
+    let opts = [
+        ("hoodie.parquet.max.file.size", "1024"),
+        ("hoodie.copyonwrite.record.size.estimate", "100"),
+        ("hoodie.parquet.small.file.limit", "0"),
+    ];
+    let t = rt.block_on(table(&path, &opts));
+    let m = rt
+        .block_on(
+            t.write(WriteOperation::Insert)
+                .execute_batches(vec![rows(0..25, 1, "a")]),
+        )
+        .expect("insert");
+    assert_eq!(m.files_written, 3, "25 records at 10 per file group");
+    assert_eq!(groups(&base_files(&path)).len(), 3);
+
+    // With small-file handling on, the next insert goes into an existing (small) file group.
+    let dir2 = tempfile::tempdir().expect("tempdir");
+    let p2 = dir2.path().join("t");
+    let t2 = rt.block_on(table(&p2, &[]));
+    rt.block_on(
+        t2.write(WriteOperation::Insert)
+            .execute_batches(vec![rows(0..5, 1, "a")]),
+    )
+    .expect("c1");
+    let before = groups(&base_files(&p2));
+    let t2 = rt.block_on(t2.reload()).expect("reload");
+    rt.block_on(
+        t2.write(WriteOperation::Insert)
+            .execute_batches(vec![rows(5..8, 1, "b")]),
+    )
+    .expect("c2");
+    assert_eq!(
+        groups(&base_files(&p2)),
+        before,
+        "the small file group took the inserts"
+    );
+    assert_eq!(base_files(&p2).len(), 2, "two slices of one file group");
+    assert_eq!(oracle.rows(&p2, "snapshot", json!({})).len(), 8);
+    // bulk_insert never uses small files.
+    let t2 = rt.block_on(t2.reload()).expect("reload");
+    rt.block_on(
+        t2.write(WriteOperation::BulkInsert)
+            .execute_batches(vec![rows(8..9, 1, "c")]),
+    )
+    .expect("c3");
+    assert_eq!(groups(&base_files(&p2)).len(), 2);
+}
+
+#[test]
+fn default_payload_keeps_the_stored_record_when_it_is_newer() {
+    let Some(shared) = support::shared_dir("default_payload") else {
+        return;
+    };
+    let mut oracle = Oracle::start(&support::oracle_python(&shared), &shared);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    for (payload, want) in [
+        (
+            "org.apache.hudi.common.model.DefaultHoodieRecordPayload",
+            vec!["new", "stored"],
+        ),
+        (
+            "org.apache.hudi.common.model.OverwriteWithLatestAvroPayload",
+            vec!["new", "new"],
+        ),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t");
+        let t = rt.block_on(table(
+            &path,
+            &[("hoodie.compaction.payload.class", payload)],
+        ));
+        rt.block_on(
+            t.write(WriteOperation::BulkInsert)
+                .execute_batches(vec![rows(0..1, 5, "stored"), rows(1..2, 5, "stored")]),
+        )
+        .expect("c1");
+        let t = rt.block_on(t.reload()).expect("reload");
+        // id 0 arrives with a greater ordering value, id 1 with a smaller one.
+        rt.block_on(
+            t.write(WriteOperation::Upsert)
+                .execute_batches(vec![rows(0..1, 9, "new"), rows(1..2, 1, "new")]),
+        )
+        .expect("c2");
+        let got: Vec<String> = oracle
+            .rows(&path, "snapshot", json!({}))
+            .iter()
+            .map(|r| r["note"].as_str().unwrap_or_default().to_string())
+            .collect();
+        let mut got_sorted = got.clone();
+        got_sorted.sort();
+        let mut want_sorted: Vec<String> = want.iter().map(|s| s.to_string()).collect();
+        want_sorted.sort();
+        assert_eq!(got_sorted, want_sorted, "{payload}");
+    }
+}
+
+#[test]
+fn an_incompatible_schema_fails_before_anything_is_written() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("t");
+    let t = rt.block_on(table(&path, &[]));
+    rt.block_on(
+        t.write(WriteOperation::Insert)
+            .execute_batches(vec![rows(0..3, 1, "a")]),
+    )
+    .expect("c1");
+    let files_before = support::all_files(&path);
+    let t = rt.block_on(t.reload()).expect("reload");
+    // `note` becomes an int: not a promotion Hudi allows.
+    let bad = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int32, true),
+            Field::new("ts", DataType::Int64, true),
+            Field::new("note", DataType::Int32, true),
+        ])),
+        vec![
+            Arc::new(Int32Array::from(vec![1])) as ArrayRef,
+            Arc::new(Int64Array::from(vec![2])),
+            Arc::new(Int32Array::from(vec![7])),
+        ],
+    )
+    .expect("batch");
+    let err = rt
+        .block_on(t.write(WriteOperation::Upsert).execute_batches(vec![bad]))
+        .expect_err("must fail");
+    assert!(err.to_string().contains("'note'"), "{err}");
+    assert_eq!(
+        support::all_files(&path),
+        files_before,
+        "nothing was written"
+    );
+    // A promotion (int -> long) and a new column are accepted.
+    let t = rt.block_on(t.reload()).expect("reload");
+    let ok = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, true),
+            Field::new("ts", DataType::Int64, true),
+            Field::new("extra", DataType::Utf8, true),
+        ])),
+        vec![
+            Arc::new(Int64Array::from(vec![1])) as ArrayRef,
+            Arc::new(Int64Array::from(vec![3])),
+            Arc::new(StringArray::from(vec!["x"])),
+        ],
+    )
+    .expect("batch");
+    rt.block_on(t.write(WriteOperation::Upsert).execute_batches(vec![ok]))
+        .expect("evolving write");
+    let t = rt.block_on(t.reload()).expect("reload");
+    let (schema, _) = rt.block_on(t.schema()).expect("schema");
+    assert_eq!(
+        schema.field_with_name("id").expect("id").data_type(),
+        &DataType::Int64
+    );
+    assert!(schema.field_with_name("extra").is_ok());
+}
