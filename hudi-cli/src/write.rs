@@ -225,28 +225,31 @@ fn read_err(path: &Path, e: impl std::fmt::Display) -> CliError {
     }
 }
 
-/// Reads one input file into batches, by its extension.
-pub fn read_input(path: &Path) -> Result<Vec<RecordBatch>, CliError> {
+/// Batches of one input file, read lazily.
+type Batches = Box<dyn Iterator<Item = Result<RecordBatch, arrow::error::ArrowError>> + Send>;
+
+/// Opens one input file by its extension; its batches are read as the write consumes them.
+pub fn open_input(path: &Path) -> Result<Batches, CliError> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or_default()
         .to_ascii_lowercase();
     let file = File::open(path).map_err(|e| read_err(path, e))?;
-    let batches: Vec<RecordBatch> = match ext.as_str() {
-        "parquet" => parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-            .and_then(|b| b.build())
-            .map_err(|e| read_err(path, e))?
-            .collect::<Result<_, _>>()
-            .map_err(|e| read_err(path, e))?,
+    Ok(match ext.as_str() {
+        "parquet" => Box::new(
+            parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+                .and_then(|b| b.build())
+                .map_err(|e| read_err(path, e))?,
+        ),
         "arrow" | "ipc" | "feather" => match arrow::ipc::reader::FileReader::try_new(file, None) {
-            Ok(r) => r.collect::<Result<_, _>>().map_err(|e| read_err(path, e))?,
+            Ok(r) => Box::new(r),
             Err(_) => {
                 let f = File::open(path).map_err(|e| read_err(path, e))?;
-                arrow::ipc::reader::StreamReader::try_new(f, None)
-                    .map_err(|e| read_err(path, e))?
-                    .collect::<Result<_, _>>()
-                    .map_err(|e| read_err(path, e))?
+                Box::new(
+                    arrow::ipc::reader::StreamReader::try_new(BufReader::new(f), None)
+                        .map_err(|e| read_err(path, e))?,
+                )
             }
         },
         "csv" => {
@@ -256,22 +259,22 @@ pub fn read_input(path: &Path) -> Result<Vec<RecordBatch>, CliError> {
                 .infer_schema(&mut f, Some(10_000))
                 .map_err(|e| read_err(path, e))?;
             f.rewind().map_err(|e| read_err(path, e))?;
-            arrow::csv::ReaderBuilder::new(Arc::new(schema))
-                .with_format(format)
-                .build(f)
-                .map_err(|e| read_err(path, e))?
-                .collect::<Result<_, _>>()
-                .map_err(|e| read_err(path, e))?
+            Box::new(
+                arrow::csv::ReaderBuilder::new(Arc::new(schema))
+                    .with_format(format)
+                    .build(f)
+                    .map_err(|e| read_err(path, e))?,
+            )
         }
         "jsonl" | "json" | "ndjson" => {
             let mut r = BufReader::new(file);
             let (schema, _) = arrow::json::reader::infer_json_schema_from_seekable(&mut r, None)
                 .map_err(|e| read_err(path, e))?;
-            arrow::json::ReaderBuilder::new(Arc::new(schema))
-                .build(r)
-                .map_err(|e| read_err(path, e))?
-                .collect::<Result<_, _>>()
-                .map_err(|e| read_err(path, e))?
+            Box::new(
+                arrow::json::ReaderBuilder::new(Arc::new(schema))
+                    .build(r)
+                    .map_err(|e| read_err(path, e))?,
+            )
         }
         other => {
             return Err(CliError::Usage {
@@ -282,8 +285,7 @@ pub fn read_input(path: &Path) -> Result<Vec<RecordBatch>, CliError> {
                 ),
             })
         }
-    };
-    Ok(batches)
+    })
 }
 
 pub async fn write(a: WriteArgs) -> Result<(), CliError> {
@@ -301,19 +303,27 @@ pub async fn write(a: WriteArgs) -> Result<(), CliError> {
         }
         Err(e) => return Err(e.into()),
     };
-    let progress = std::io::stderr().is_terminal();
-    let mut batches = Vec::new();
+    // Every file is opened (and its format checked) up front; rows stream into the write.
+    let mut inputs = Vec::new();
     for p in &a.input {
-        let b = read_input(p)?;
-        if progress {
-            eprintln!(
-                "read {} rows from {}",
-                b.iter().map(RecordBatch::num_rows).sum::<usize>(),
-                p.display()
-            );
-        }
-        batches.extend(b);
+        inputs.push((p.clone(), open_input(p)?));
     }
+    let progress = std::io::stderr().is_terminal();
+    let mut rows = 0usize;
+    let batches = inputs.into_iter().flat_map(move |(path, it)| {
+        it.map(move |b| {
+            b.map_err(|source| HudiError::Arrow {
+                context: format!("reading '{}'", path.display()),
+                source,
+            })
+        })
+    });
+    let batches = batches.inspect(move |b| {
+        if let (Ok(b), true) = (b, progress) {
+            rows += b.num_rows();
+            eprint!("\rread {rows} input rows");
+        }
+    });
     let op = match a.operation {
         OperationArg::Upsert => WriteOperation::Upsert,
         OperationArg::Insert => WriteOperation::Insert,
@@ -328,8 +338,11 @@ pub async fn write(a: WriteArgs) -> Result<(), CliError> {
         .write(op)
         .with_options(options)
         .with_partitions(a.partitions.clone())
-        .execute_batches(batches)
+        .execute(futures::stream::iter(batches))
         .await?;
+    if progress {
+        eprintln!();
+    }
     if a.json {
         print_json(&json!({
             "instant": m.instant.as_str(), "operation": m.operation.token(),

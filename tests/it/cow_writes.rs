@@ -307,7 +307,9 @@ async fn create(path: &Path, keys: Keys) -> Table {
                 "hoodie.keygen.timebased.timestamp.type",
                 "EPOCHMILLISECONDS",
             )
-            .with_option("hoodie.keygen.timebased.output.dateformat", "yyyy/MM/dd"),
+            .with_option("hoodie.keygen.timebased.output.dateformat", "yyyy/MM/dd")
+            // Every input row goes through the on-disk spill in this setup.
+            .with_option("hoodie.write.spill.threshold.bytes", "1"),
     };
     b.create().await.expect("create table")
 }

@@ -46,6 +46,8 @@ pub const COMBINE_BEFORE_DELETE: ConfigKey =
 pub const PAYLOAD_CLASS: ConfigKey = ConfigKey::new("hoodie.datasource.write.payload.class")
     .with_aliases(&["hoodie.compaction.payload.class"])
     .with_default("org.apache.hudi.common.model.OverwriteWithLatestAvroPayload");
+pub const SPILL_THRESHOLD: ConfigKey =
+    ConfigKey::new("hoodie.write.spill.threshold.bytes").with_default("268435456");
 pub const PARTITIONS_TO_DELETE: ConfigKey =
     ConfigKey::new("hoodie.datasource.write.partitions.to.delete");
 
@@ -116,6 +118,8 @@ pub struct WriteConfig {
     pub combine_before_delete: bool,
     pub payload: Payload,
     pub partitions_to_delete: Vec<String>,
+    /// Input bytes kept in memory before spilling to a local file.
+    pub spill_threshold: usize,
 }
 
 fn bad(key: &ConfigKey, v: &str, reason: &str) -> HudiError {
@@ -201,6 +205,7 @@ impl WriteConfig {
                         .collect()
                 })
                 .unwrap_or_default(),
+            spill_threshold: num(o, &SPILL_THRESHOLD)?,
         };
         if c.max_file_size == 0 {
             return Err(bad(&MAX_FILE_SIZE, "0", "must be positive"));

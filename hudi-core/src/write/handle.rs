@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant as Stopwatch;
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
-use arrow::compute::{concat_batches, interleave_record_batch, take_record_batch};
+use arrow::compute::{concat_batches, interleave_record_batch};
 use arrow::datatypes::SchemaRef;
 
 use crate::error::{HudiError, Result};
@@ -67,9 +67,7 @@ fn string_col(values: Vec<String>) -> ArrayRef {
 
 /// Input rows with meta columns (seqno filled in later).
 fn new_rows(ctx: &WriteContext<'_>, rows: &[usize], file_name: &str) -> Result<RecordBatch> {
-    let idx = arrow::array::UInt32Array::from(rows.iter().map(|r| *r as u32).collect::<Vec<_>>());
-    let data = take_record_batch(&ctx.prepared.batch, &idx)
-        .map_err(|e| HudiError::arrow("selecting input rows", e))?;
+    let data = ctx.prepared.rows.take(rows)?;
     let n = rows.len();
     let mut cols: Vec<ArrayRef> = vec![
         string_col(vec![ctx.instant.to_string(); n]),

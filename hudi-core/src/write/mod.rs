@@ -9,6 +9,7 @@ pub mod markers;
 pub mod plan;
 pub mod records;
 pub mod rollback;
+pub mod rows;
 pub mod schema;
 
 use std::collections::BTreeMap;
@@ -157,21 +158,28 @@ impl WriteBuilder {
         self
     }
 
-    /// Runs the write over a stream of batches.
-    pub async fn execute<S>(self, input: S) -> Result<WriteMetrics>
+    /// Runs the write over a stream of batches. Rows are converted and keyed as they arrive;
+    /// past `hoodie.write.spill.threshold.bytes` (256 MiB) they are spilled to a local
+    /// temporary file, so the input is never held in memory whole.
+    pub async fn execute<S>(self, mut input: S) -> Result<WriteMetrics>
     where
         S: Stream<Item = Result<RecordBatch>> + Unpin,
     {
-        let batches: Vec<RecordBatch> = input
-            .collect::<Vec<_>>()
-            .await
-            .into_iter()
-            .collect::<Result<Vec<_>>>()?;
-        self.execute_batches(batches).await
+        let first = input.next().await.transpose()?;
+        self.run(first, input).await
     }
 
     /// Runs the write over batches already in memory.
     pub async fn execute_batches(self, batches: Vec<RecordBatch>) -> Result<WriteMetrics> {
+        let mut it = batches.into_iter();
+        let first = it.next();
+        self.run(first, futures::stream::iter(it.map(Ok))).await
+    }
+
+    async fn run<S>(self, first: Option<RecordBatch>, mut rest: S) -> Result<WriteMetrics>
+    where
+        S: Stream<Item = Result<RecordBatch>> + Unpin,
+    {
         let started = Stopwatch::now();
         if self.config.table_type == TableType::MergeOnRead {
             return Err(HudiError::Unsupported {
@@ -196,7 +204,7 @@ impl WriteBuilder {
         let wc = WriteConfig::from_options(&options)?;
 
         let table_schema = current_schema(&self.config, &timeline).await?;
-        let write_schema: SchemaRef = match (&table_schema, batches.first()) {
+        let write_schema: SchemaRef = match (&table_schema, &first) {
             (Some(t), Some(b)) => schema::evolve(t, &schema::stored_schema(&b.schema())?)?,
             (Some(t), None) => t.clone(),
             (None, Some(b)) => schema::stored_schema(&b.schema())?,
@@ -212,13 +220,15 @@ impl WriteBuilder {
         };
         let keygen = KeyGenerator::from_table(&self.config, &self.options)?;
         let ordering = self.config.precombine_field.clone();
-        let mut prepared = Prepared::new(
-            &batches,
-            &write_schema,
-            &keygen,
-            ordering.as_deref(),
-            self.operation == WriteOperation::Delete,
-        )?;
+        let all_deletes = self.operation == WriteOperation::Delete;
+        let mut prepared = Prepared::new(write_schema.clone(), wc.spill_threshold);
+        if let Some(b) = &first {
+            prepared.push(b, &keygen, ordering.as_deref(), all_deletes)?;
+        }
+        while let Some(b) = rest.next().await {
+            prepared.push(&b?, &keygen, ordering.as_deref(), all_deletes)?;
+        }
+        prepared.seal()?;
         let dedup = match self.operation {
             WriteOperation::Upsert => wc.combine_before_upsert,
             WriteOperation::Delete => wc.combine_before_delete,

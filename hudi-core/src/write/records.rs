@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::compute::concat_batches;
 use arrow::datatypes::SchemaRef;
 
 use crate::error::{HudiError, Result};
@@ -12,13 +11,13 @@ use crate::keygen::KeyGenerator;
 use crate::model::{OrderingValue, IS_DELETED_FIELD};
 use crate::read::merge::ordering_at;
 
-use super::schema::to_stored;
+use super::rows::RowStore;
+use super::schema::{stored_schema, to_stored};
 
 /// The records of one write.
-#[derive(Debug, Clone)]
 pub struct Prepared {
-    /// All input rows in the write schema (no meta columns).
-    pub batch: RecordBatch,
+    /// Input rows in the write schema (no meta columns), in memory or spilled.
+    pub rows: RowStore,
     pub keys: Vec<String>,
     pub partitions: Vec<String>,
     /// Whether each row is a delete (`_hoodie_is_deleted = true`, or a delete operation).
@@ -29,45 +28,72 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// Converts and keys the input. `all_deletes` marks every row as a delete.
-    pub fn new(
-        batches: &[RecordBatch],
-        schema: &SchemaRef,
+    /// An empty set of records in the write `schema`; rows past `spill_threshold` bytes go to
+    /// a local temporary file.
+    pub fn new(schema: SchemaRef, spill_threshold: usize) -> Self {
+        Prepared {
+            rows: RowStore::new(schema, spill_threshold),
+            keys: Vec::new(),
+            partitions: Vec::new(),
+            deletes: Vec::new(),
+            ordering: Vec::new(),
+            live: Vec::new(),
+        }
+    }
+
+    /// Converts, keys and stores one input batch. `all_deletes` marks every row a delete.
+    pub fn push(
+        &mut self,
+        input: &RecordBatch,
         keygen: &KeyGenerator,
         ordering_field: Option<&str>,
         all_deletes: bool,
-    ) -> Result<Self> {
-        let converted = batches
+    ) -> Result<()> {
+        let schema = self.rows.schema().clone();
+        // Columns unknown to the write schema (fixed by the first batch) would be lost.
+        let incoming = stored_schema(&input.schema())?;
+        if let Some(f) = incoming
+            .fields()
             .iter()
-            .map(|b| to_stored(b, schema))
-            .collect::<Result<Vec<_>>>()?;
-        let batch = concat_batches(schema, &converted)
-            .map_err(|e| HudiError::arrow("collecting the input", e))?;
+            .find(|f| schema.field_with_name(f.name()).is_err())
+        {
+            return Err(HudiError::Schema {
+                context: format!("column '{}'", f.name()),
+                reason: "appears in a later input batch but not in the first one".into(),
+            });
+        }
+        let batch = to_stored(input, &schema)?;
         let k = keygen.keys(&batch)?;
         let n = batch.num_rows();
-        let deletes = if all_deletes {
-            vec![true; n]
+        let start = self.keys.len();
+        if all_deletes {
+            self.deletes.extend(std::iter::repeat_n(true, n));
         } else {
             match batch
                 .column_by_name(IS_DELETED_FIELD)
                 .and_then(|c| c.as_boolean_opt().cloned())
             {
-                Some(d) => (0..n).map(|i| d.is_valid(i) && d.value(i)).collect(),
-                None => vec![false; n],
+                Some(d) => self
+                    .deletes
+                    .extend((0..n).map(|i| d.is_valid(i) && d.value(i))),
+                None => self.deletes.extend(std::iter::repeat_n(false, n)),
             }
-        };
-        let ordering = match ordering_field.and_then(|f| batch.column_by_name(f)) {
-            Some(c) => (0..n).map(|i| ordering_at(c, i)).collect(),
-            None => vec![OrderingValue::Null; n],
-        };
-        Ok(Prepared {
-            batch,
-            keys: k.record_keys,
-            partitions: k.partition_paths,
-            deletes,
-            ordering,
-            live: (0..n).collect(),
-        })
+        }
+        match ordering_field.and_then(|f| batch.column_by_name(f)) {
+            Some(c) => self.ordering.extend((0..n).map(|i| ordering_at(c, i))),
+            None => self
+                .ordering
+                .extend(std::iter::repeat_n(OrderingValue::Null, n)),
+        }
+        self.keys.extend(k.record_keys);
+        self.partitions.extend(k.partition_paths);
+        self.live.extend(start..start + n);
+        self.rows.push(batch)
+    }
+
+    /// Ends the input.
+    pub fn seal(&mut self) -> Result<()> {
+        self.rows.seal()
     }
 
     /// Keeps one row per key (per key and partition unless `global`): the greatest ordering

@@ -1,0 +1,242 @@
+//! The input rows of a write, held in memory while small and spilled to a local Arrow IPC
+//! file once they pass a threshold, so that a write never holds its whole input in memory:
+//! only keys, partitions and ordering values stay resident, and each file group's rows are
+//! fetched back when that group is written.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::sync::Mutex;
+
+use arrow::array::{RecordBatch, UInt32Array};
+use arrow::compute::{interleave_record_batch, take_record_batch};
+use arrow::datatypes::SchemaRef;
+use arrow::ipc::reader::FileReader;
+use arrow::ipc::writer::FileWriter;
+
+use crate::error::{HudiError, Result};
+
+/// Bytes of input kept in memory before spilling (`hoodie.write.spill.threshold.bytes`).
+pub const DEFAULT_SPILL_THRESHOLD: usize = 256 * 1024 * 1024;
+
+enum Store {
+    Memory(Vec<RecordBatch>),
+    Writing {
+        dir: tempfile::TempDir,
+        writer: FileWriter<File>,
+    },
+    Disk {
+        _dir: tempfile::TempDir,
+        reader: Mutex<FileReader<BufReader<File>>>,
+    },
+}
+
+/// Rows addressed by their position in the input.
+pub struct RowStore {
+    schema: SchemaRef,
+    store: Store,
+    /// First row of each batch, then the total.
+    starts: Vec<usize>,
+    memory_bytes: usize,
+    threshold: usize,
+}
+
+fn io_err(e: std::io::Error) -> HudiError {
+    HudiError::Io {
+        path: std::env::temp_dir(),
+        source: e,
+    }
+}
+
+impl RowStore {
+    pub fn new(schema: SchemaRef, threshold: usize) -> Self {
+        RowStore {
+            schema,
+            store: Store::Memory(Vec::new()),
+            starts: vec![0],
+            memory_bytes: 0,
+            threshold,
+        }
+    }
+
+    pub fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    /// Rows held.
+    pub fn len(&self) -> usize {
+        self.starts.last().copied().unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the rows went to disk.
+    pub fn spilled(&self) -> bool {
+        !matches!(self.store, Store::Memory(_))
+    }
+
+    /// Appends a batch (already in the store's schema).
+    pub fn push(&mut self, batch: RecordBatch) -> Result<()> {
+        let n = batch.num_rows();
+        if n == 0 {
+            return Ok(());
+        }
+        self.memory_bytes += batch.get_array_memory_size();
+        match &mut self.store {
+            Store::Memory(v) => {
+                v.push(batch);
+                if self.memory_bytes > self.threshold {
+                    self.spill()?;
+                }
+            }
+            Store::Writing { writer, .. } => writer
+                .write(&batch)
+                .map_err(|e| HudiError::arrow("spilling input rows", e))?,
+            Store::Disk { .. } => {
+                return Err(HudiError::InvalidReadOptions {
+                    reason: "rows pushed after the input was sealed".into(),
+                })
+            }
+        }
+        let last = self.len();
+        self.starts.push(last + n);
+        Ok(())
+    }
+
+    fn spill(&mut self) -> Result<()> {
+        let Store::Memory(batches) = std::mem::replace(&mut self.store, Store::Memory(Vec::new()))
+        else {
+            return Ok(());
+        };
+        let dir = tempfile::Builder::new()
+            .prefix("hudi-write-")
+            .tempdir()
+            .map_err(io_err)?;
+        let file = File::create(dir.path().join("input.arrow")).map_err(io_err)?;
+        let mut writer = FileWriter::try_new(file, &self.schema)
+            .map_err(|e| HudiError::arrow("spilling input rows", e))?;
+        for b in &batches {
+            writer
+                .write(b)
+                .map_err(|e| HudiError::arrow("spilling input rows", e))?;
+        }
+        self.store = Store::Writing { dir, writer };
+        Ok(())
+    }
+
+    /// Ends the input: spilled rows become readable.
+    pub fn seal(&mut self) -> Result<()> {
+        if let Store::Writing { .. } = self.store {
+            let Store::Writing { dir, mut writer } =
+                std::mem::replace(&mut self.store, Store::Memory(Vec::new()))
+            else {
+                return Ok(());
+            };
+            writer
+                .finish()
+                .map_err(|e| HudiError::arrow("spilling input rows", e))?;
+            let file = File::open(dir.path().join("input.arrow")).map_err(io_err)?;
+            let reader = FileReader::try_new(BufReader::new(file), None)
+                .map_err(|e| HudiError::arrow("reading spilled rows", e))?;
+            self.store = Store::Disk {
+                _dir: dir,
+                reader: Mutex::new(reader),
+            };
+        }
+        Ok(())
+    }
+
+    fn batch(&self, i: usize) -> Result<RecordBatch> {
+        match &self.store {
+            Store::Memory(v) => v
+                .get(i)
+                .cloned()
+                .ok_or_else(|| HudiError::InvalidReadOptions {
+                    reason: format!("no input batch {i}"),
+                }),
+            Store::Disk { reader, .. } => {
+                let mut r = reader.lock().map_err(|_| HudiError::InvalidReadOptions {
+                    reason: "spill reader poisoned".into(),
+                })?;
+                r.set_index(i)
+                    .map_err(|e| HudiError::arrow("reading spilled rows", e))?;
+                r.next()
+                    .transpose()
+                    .map_err(|e| HudiError::arrow("reading spilled rows", e))?
+                    .ok_or_else(|| HudiError::InvalidReadOptions {
+                        reason: format!("no spilled batch {i}"),
+                    })
+            }
+            Store::Writing { .. } => Err(HudiError::InvalidReadOptions {
+                reason: "input rows read before the input was sealed".into(),
+            }),
+        }
+    }
+
+    /// All rows as one batch (small inputs and tests).
+    pub fn all(&self) -> Result<RecordBatch> {
+        self.take(&(0..self.len()).collect::<Vec<_>>())
+    }
+
+    /// The rows at these positions, in this order.
+    pub fn take(&self, rows: &[usize]) -> Result<RecordBatch> {
+        if rows.is_empty() {
+            return Ok(RecordBatch::new_empty(self.schema.clone()));
+        }
+        // Which batch holds each row, loading each needed batch once.
+        let mut loaded: Vec<(usize, RecordBatch)> = Vec::new();
+        let mut picks: Vec<(usize, usize)> = Vec::with_capacity(rows.len());
+        for &r in rows {
+            let b = self.starts.partition_point(|s| *s <= r).saturating_sub(1);
+            let pos = match loaded.iter().position(|(i, _)| *i == b) {
+                Some(p) => p,
+                None => {
+                    loaded.push((b, self.batch(b)?));
+                    loaded.len() - 1
+                }
+            };
+            picks.push((pos, r - self.starts[b]));
+        }
+        if loaded.len() == 1 {
+            let idx = UInt32Array::from(picks.iter().map(|(_, r)| *r as u32).collect::<Vec<_>>());
+            return take_record_batch(&loaded[0].1, &idx)
+                .map_err(|e| HudiError::arrow("selecting input rows", e));
+        }
+        let refs: Vec<&RecordBatch> = loaded.iter().map(|(_, b)| b).collect();
+        interleave_record_batch(&refs, &picks)
+            .map_err(|e| HudiError::arrow("selecting input rows", e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{AsArray, Int32Array};
+    use arrow::datatypes::{DataType, Field, Int32Type, Schema};
+    use std::sync::Arc;
+
+    fn b(v: Vec<i32>) -> RecordBatch {
+        RecordBatch::try_new(
+            Arc::new(Schema::new(vec![Field::new("x", DataType::Int32, true)])),
+            vec![Arc::new(Int32Array::from(v))],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn spills_past_the_threshold_and_reads_rows_back_in_order() {
+        for threshold in [usize::MAX, 1] {
+            let mut s = RowStore::new(b(vec![]).schema(), threshold);
+            s.push(b(vec![0, 1, 2])).unwrap();
+            s.push(b(vec![3, 4])).unwrap();
+            s.push(b(vec![5])).unwrap();
+            s.seal().unwrap();
+            assert_eq!(s.spilled(), threshold == 1);
+            let t = s.take(&[5, 0, 3, 4, 1]).unwrap();
+            let v: Vec<i32> = t.column(0).as_primitive::<Int32Type>().values().to_vec();
+            assert_eq!(v, vec![5, 0, 3, 4, 1]);
+            assert_eq!(s.len(), 6);
+        }
+    }
+}
