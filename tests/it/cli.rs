@@ -197,17 +197,8 @@ fn write_from_csv_jsonl_parquet_and_arrow_then_read_through_hudi_rs() {
     let got: Vec<(String, String, f64)> = rows
         .iter()
         .map(|r| {
-            (
-                r["_hoodie_record_key"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-                r["_hoodie_partition_path"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-                r["fare"].as_f64().unwrap_or(-1.0),
-            )
+            let (k, p) = crate::oracle::key_and_partition(r);
+            (k, p, r["fare"].as_f64().unwrap_or(-1.0))
         })
         .collect();
     let mut got = got;

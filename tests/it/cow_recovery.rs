@@ -53,17 +53,8 @@ fn summary(rows: &[Value]) -> Vec<(String, String, i64)> {
     let mut v: Vec<_> = rows
         .iter()
         .map(|r| {
-            (
-                r["_hoodie_record_key"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-                r["_hoodie_partition_path"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-                r["ts"].as_i64().unwrap_or(-1),
-            )
+            let (k, p) = crate::oracle::key_and_partition(r);
+            (k, p, r["ts"].as_i64().unwrap_or(-1))
         })
         .collect();
     v.sort();

@@ -85,6 +85,12 @@ impl Oracle {
     }
 }
 
+/// `(_hoodie_record_key, _hoodie_partition_path)` of a row.
+pub fn key_and_partition(r: &Value) -> (String, String) {
+    let s = |f: &str| r[f].as_str().unwrap_or_default().to_string();
+    (s("_hoodie_record_key"), s("_hoodie_partition_path"))
+}
+
 impl Drop for Oracle {
     fn drop(&mut self) {
         let _ = self.child.kill();
