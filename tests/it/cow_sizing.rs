@@ -228,3 +228,22 @@ fn an_incompatible_schema_fails_before_anything_is_written() {
     );
     assert!(schema.field_with_name("extra").is_ok());
 }
+
+#[test]
+fn tables_with_a_metadata_table_are_not_written() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("t");
+    let t = rt.block_on(table(
+        &path,
+        &[("hoodie.table.metadata.partitions", "files")],
+    ));
+    let err = rt
+        .block_on(
+            t.write(WriteOperation::Insert)
+                .execute_batches(vec![rows(0..1, 1, "a")]),
+        )
+        .expect_err("must refuse");
+    assert!(err.to_string().contains("metadata table"), "{err}");
+    assert!(!path.join(".hoodie_partition_metadata").exists());
+}

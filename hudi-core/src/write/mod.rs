@@ -196,6 +196,17 @@ impl WriteBuilder {
                 ),
             });
         }
+        if !self.config.metadata_partitions.is_empty() {
+            // Committing without updating the metadata table would make Java and hudi-rs
+            // serve a stale file list.
+            return Err(HudiError::Unsupported {
+                path: self.storage.location().to_string(),
+                feature: format!(
+                    "writing a table whose metadata table is in use (hoodie.table.metadata.partitions={})",
+                    self.config.metadata_partitions.join(",")
+                ),
+            });
+        }
         let rolled =
             rollback_failed_writes(&self.storage, &self.timeline, self.clock.as_ref()).await?;
         let timeline = self.timeline.reload().await?;
