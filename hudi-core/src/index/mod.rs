@@ -1,6 +1,8 @@
 //! Indexes: finding the file group that holds a record key. Bloom (footer min/max ranges, then
 //! the footer Bloom filter, then an exact check of the candidate files' keys) and simple
-//! (every key of the affected files), each per partition or global.
+//! (every key of the affected files), each per partition or global; and the bucket index.
+
+pub mod bucket;
 
 use std::collections::{HashMap, HashSet};
 
@@ -34,7 +36,8 @@ pub struct LookupStats {
     pub files_read: usize,
 }
 
-async fn file_keys(storage: &Storage, path: &str) -> Result<Vec<String>> {
+/// Every record key of a base file.
+pub async fn file_keys(storage: &Storage, path: &str) -> Result<Vec<String>> {
     let bytes = storage.get(path).await?;
     let file = ParquetFile::new(storage.display(path), bytes);
     let mut out = Vec::new();

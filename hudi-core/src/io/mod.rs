@@ -2,6 +2,7 @@
 //! Avro ⇄ Arrow conversion, schema alignment.
 
 pub mod align;
+pub mod arrow_avro;
 pub mod avro_arrow;
 pub mod base_file;
 pub mod bloom;

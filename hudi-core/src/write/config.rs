@@ -48,6 +48,17 @@ pub const PAYLOAD_CLASS: ConfigKey = ConfigKey::new("hoodie.datasource.write.pay
     .with_default("org.apache.hudi.common.model.OverwriteWithLatestAvroPayload");
 pub const SPILL_THRESHOLD: ConfigKey =
     ConfigKey::new("hoodie.write.spill.threshold.bytes").with_default("268435456");
+pub const BUCKETS: ConfigKey =
+    ConfigKey::new("hoodie.bucket.index.num.buckets").with_default("256");
+pub const BUCKET_HASH_FIELD: ConfigKey = ConfigKey::new("hoodie.bucket.index.hash.field");
+pub const BUCKET_ENGINE: ConfigKey =
+    ConfigKey::new("hoodie.index.bucket.engine").with_default("SIMPLE");
+pub const LOG_BLOCK_FORMAT: ConfigKey =
+    ConfigKey::new("hoodie.logfile.data.block.format").with_default("avro");
+pub const LOG_BLOCK_MAX_SIZE: ConfigKey =
+    ConfigKey::new("hoodie.logfile.data.block.max.size").with_default("268435456");
+pub const LOG_FILE_MAX_SIZE: ConfigKey =
+    ConfigKey::new("hoodie.logfile.max.size").with_default("1073741824");
 pub const PARTITIONS_TO_DELETE: ConfigKey =
     ConfigKey::new("hoodie.datasource.write.partitions.to.delete");
 
@@ -120,6 +131,11 @@ pub struct WriteConfig {
     pub partitions_to_delete: Vec<String>,
     /// Input bytes kept in memory before spilling to a local file.
     pub spill_threshold: usize,
+    /// Bucket index: buckets per partition and hash fields (empty: the record key fields).
+    pub num_buckets: u32,
+    pub bucket_hash_fields: Vec<String>,
+    /// Merge-on-read log files.
+    pub log: super::log_handle::LogSettings,
 }
 
 fn bad(key: &ConfigKey, v: &str, reason: &str) -> HudiError {
@@ -206,7 +222,42 @@ impl WriteConfig {
                 })
                 .unwrap_or_default(),
             spill_threshold: num(o, &SPILL_THRESHOLD)?,
+            num_buckets: num(o, &BUCKETS)?,
+            bucket_hash_fields: BUCKET_HASH_FIELD
+                .get(o)
+                .map(|s| {
+                    s.split(',')
+                        .map(|x| x.trim().to_string())
+                        .filter(|x| !x.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            log: super::log_handle::LogSettings {
+                format: match LOG_BLOCK_FORMAT
+                    .get(o)
+                    .unwrap_or("avro")
+                    .to_ascii_lowercase()
+                    .as_str()
+                {
+                    "avro" => super::log_handle::LogBlockFormat::Avro,
+                    "parquet" => super::log_handle::LogBlockFormat::Parquet,
+                    other => return Err(bad(&LOG_BLOCK_FORMAT, other, "avro or parquet")),
+                },
+                max_block_bytes: num(o, &LOG_BLOCK_MAX_SIZE)?,
+                max_file_bytes: num(o, &LOG_FILE_MAX_SIZE)?,
+            },
         };
+        let engine = BUCKET_ENGINE.get(o).unwrap_or("SIMPLE");
+        if c.index == IndexType::Bucket && !engine.eq_ignore_ascii_case("SIMPLE") {
+            return Err(bad(
+                &BUCKET_ENGINE,
+                engine,
+                "only the SIMPLE bucket engine is supported",
+            ));
+        }
+        if c.num_buckets == 0 {
+            return Err(bad(&BUCKETS, "0", "must be positive"));
+        }
         if c.max_file_size == 0 {
             return Err(bad(&MAX_FILE_SIZE, "0", "must be positive"));
         }

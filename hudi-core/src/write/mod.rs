@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod handle;
+pub mod log_handle;
 pub mod markers;
 pub mod plan;
 pub mod records;
@@ -181,12 +182,6 @@ impl WriteBuilder {
         S: Stream<Item = Result<RecordBatch>> + Unpin,
     {
         let started = Stopwatch::now();
-        if self.config.table_type == TableType::MergeOnRead {
-            return Err(HudiError::Unsupported {
-                path: self.storage.location().to_string(),
-                feature: "writing merge-on-read tables (delta commits and log files)".into(),
-            });
-        }
         if self.config.version != 6 {
             return Err(HudiError::Unsupported {
                 path: self.storage.location().to_string(),
@@ -253,20 +248,44 @@ impl WriteBuilder {
         let avg_record_size = plan::average_record_size(&timeline, wc.record_size_estimate).await?;
         let mut partitions_to_drop = self.partitions.clone();
         partitions_to_drop.extend(wc.partitions_to_delete.iter().cloned());
+        let t = next_instant(&timeline, self.clock.as_ref());
+        let merge_on_read = self.config.table_type == TableType::MergeOnRead;
+        let mut pending_compactions = std::collections::HashMap::new();
+        for (c, plan) in timeline.pending_compactions().await? {
+            for op in plan.operations {
+                if let (Some(p), Some(f)) = (op.partition_path, op.file_id) {
+                    pending_compactions.insert(
+                        crate::fs_view::FileGroupId {
+                            partition: p,
+                            file_id: f,
+                        },
+                        c.clone(),
+                    );
+                }
+            }
+        }
+        let pc = plan::PlanContext {
+            op: self.operation,
+            wc: &wc,
+            view: &view,
+            merge_on_read,
+            record_key_fields: &self.config.record_key_fields,
+            pending_compactions: &pending_compactions,
+            instant: &t,
+        };
         let p = plan::plan(
             &self.storage,
-            self.operation,
-            &wc,
-            &view,
+            &pc,
             &mut prepared,
             avg_record_size,
             &partitions_to_drop,
         )
         .await?;
 
-        let t = next_instant(&timeline, self.clock.as_ref());
         let action = if self.operation.is_replace() {
             Action::ReplaceCommit
+        } else if merge_on_read {
+            Action::DeltaCommit
         } else {
             Action::Commit
         };
@@ -325,6 +344,36 @@ impl WriteBuilder {
                 .entry(fg.partition.clone())
                 .or_default()
                 .push(stat);
+        }
+        if !p.logs.is_empty() {
+            let schema_json = schema::avro_schema(&write_schema, &self.config.name, true, true)?;
+            let avro = parse_avro_schema(&schema_json, "log block writer schema")?;
+            let delete_schema = parse_avro_schema(
+                crate::io::log_reader::DELETE_RECORD_LIST_SCHEMA,
+                "delete block schema",
+            )?;
+            for (n, lg) in p.logs.iter().enumerate() {
+                let task = p.groups.len() + n;
+                let stat = log_handle::append_log(
+                    &ctx,
+                    lg,
+                    &wc.log,
+                    &schema_json,
+                    &avro,
+                    &delete_schema,
+                    task,
+                )
+                .await?;
+                metrics.records_inserted += stat.num_inserts as u64;
+                metrics.records_updated += stat.num_update_writes as u64;
+                metrics.records_deleted += stat.num_deletes as u64;
+                metrics.files_written += 1;
+                metrics.bytes_written += stat.file_size_in_bytes as u64;
+                meta.partition_to_write_stats
+                    .entry(lg.partition.clone())
+                    .or_default()
+                    .push(stat);
+            }
         }
         if self.operation.is_replace() {
             let mut replaced: BTreeMap<String, Vec<String>> = BTreeMap::new();

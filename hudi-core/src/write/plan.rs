@@ -2,31 +2,111 @@
 //! updates and deletes to their file groups, and inserts to small files first and new file
 //! groups after (Hudi's upsert partitioner), or replace whole partitions.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::error::Result;
 use crate::fs_view::{FileGroupId, FileSlice, FileSystemView};
+use crate::index::bucket::{bucket_id, bucket_of_file_id, new_bucket_file_id};
 use crate::index::{lookup, IndexKind};
 use crate::model::metadata::{CommitMetadata, WriteStat};
+use crate::model::{InstantTime, OrderingValue};
 use crate::storage::Storage;
 use crate::timeline::Timeline;
 
 use super::config::{IndexType, WriteConfig};
 use super::handle::{Change, FileGroupWrite};
+use super::log_handle::LogGroupWrite;
 use super::records::Prepared;
 use super::WriteOperation;
 
 /// The file groups a commit writes and the ones it replaces.
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
+    /// New base files (create or merge).
     pub groups: Vec<FileGroupWrite>,
+    /// Log appends (merge-on-read).
+    pub logs: Vec<LogGroupWrite>,
     pub replaced: Vec<FileGroupId>,
 }
 
 impl Plan {
     /// Partitions receiving files.
     pub fn partitions_written(&self) -> BTreeSet<String> {
-        self.groups.iter().map(|g| g.partition.clone()).collect()
+        self.groups
+            .iter()
+            .map(|g| g.partition.clone())
+            .chain(self.logs.iter().map(|l| l.partition.clone()))
+            .collect()
+    }
+}
+
+/// What the planner needs to know about the table and this commit.
+pub struct PlanContext<'a> {
+    pub op: WriteOperation,
+    pub wc: &'a WriteConfig,
+    pub view: &'a FileSystemView,
+    pub merge_on_read: bool,
+    /// The record key fields (default bucket hash fields).
+    pub record_key_fields: &'a [String],
+    /// File groups under a pending compaction, with its instant.
+    pub pending_compactions: &'a HashMap<FileGroupId, InstantTime>,
+    pub instant: &'a InstantTime,
+}
+
+/// Log targets of a merge-on-read commit, one per file group.
+struct LogTargets<'a> {
+    ctx: &'a PlanContext<'a>,
+    groups: BTreeMap<FileGroupId, LogGroupWrite>,
+}
+
+impl<'a> LogTargets<'a> {
+    fn entry(&mut self, id: &FileGroupId) -> &mut LogGroupWrite {
+        let ctx = self.ctx;
+        self.groups.entry(id.clone()).or_insert_with(|| {
+            let group = ctx.view.groups.get(id);
+            let latest = group.and_then(|g| g.slices.values().next_back());
+            // A pending compaction starts a new slice at its instant: logs are named after it.
+            let base_instant = ctx
+                .pending_compactions
+                .get(id)
+                .cloned()
+                .or_else(|| latest.map(|s| s.base_instant.clone()))
+                .unwrap_or_else(|| ctx.instant.clone());
+            let all_logs = group
+                .map(|g| {
+                    g.slices
+                        .values()
+                        .flat_map(|s| s.log_files.iter())
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default();
+            let next_version = all_logs
+                .iter()
+                .filter(|l| l.name.instant == base_instant)
+                .map(|l| l.name.version)
+                .max()
+                .map_or(1, |v| v + 1);
+            let existing_logs = all_logs
+                .into_iter()
+                .filter(|l| l.name.instant == base_instant)
+                .cloned()
+                .collect();
+            let base_file = latest
+                .filter(|s| s.base_instant == base_instant)
+                .and_then(|s| s.base_file.as_ref())
+                .map(|b| b.name.to_string());
+            LogGroupWrite {
+                partition: id.partition.clone(),
+                file_id: id.file_id.clone(),
+                base_instant,
+                base_file,
+                existing_logs,
+                next_version,
+                rows: Vec::new(),
+                updates: 0,
+                deletes: Vec::new(),
+            }
+        })
     }
 }
 
@@ -68,20 +148,133 @@ fn group_entry<'a>(
     })
 }
 
+/// The file group of a bucket in a partition: the existing one, or a new id.
+fn bucket_group(
+    view: &FileSystemView,
+    partition: &str,
+    bucket: u32,
+    fresh: &mut HashMap<(String, u32), String>,
+) -> (FileGroupId, bool) {
+    let existing = view
+        .groups
+        .keys()
+        .find(|id| id.partition == partition && bucket_of_file_id(&id.file_id) == Some(bucket));
+    match existing {
+        Some(id) => (id.clone(), true),
+        None => {
+            let file_id = fresh
+                .entry((partition.to_string(), bucket))
+                .or_insert_with(|| new_bucket_file_id(bucket))
+                .clone();
+            (
+                FileGroupId {
+                    partition: partition.to_string(),
+                    file_id,
+                },
+                false,
+            )
+        }
+    }
+}
+
 /// Plans the write. May rewrite `prepared.partitions` (global index without partition moves).
 pub async fn plan(
     storage: &Storage,
-    op: WriteOperation,
-    wc: &WriteConfig,
-    view: &FileSystemView,
+    pc: &PlanContext<'_>,
     prepared: &mut Prepared,
     avg_record_size: u64,
     partitions_to_drop: &[String],
 ) -> Result<Plan> {
+    let (op, wc, view) = (pc.op, pc.wc, pc.view);
     let latest: Vec<&FileSlice> = view.latest_slices();
     let mut groups: BTreeMap<FileGroupId, FileGroupWrite> = BTreeMap::new();
+    let mut logs = LogTargets {
+        ctx: pc,
+        groups: BTreeMap::new(),
+    };
     let mut inserts: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     let mut replaced = Vec::new();
+    let bucketed = wc.index == IndexType::Bucket;
+    let hash_fields: Vec<String> = if wc.bucket_hash_fields.is_empty() {
+        pc.record_key_fields.to_vec()
+    } else {
+        wc.bucket_hash_fields.clone()
+    };
+    let mut fresh_buckets: HashMap<(String, u32), String> = HashMap::new();
+
+    if bucketed && !op.is_replace() {
+        // Records go to their bucket's file group; no lookup is needed to route them.
+        let mut by_group: BTreeMap<(FileGroupId, bool), Vec<usize>> = BTreeMap::new();
+        for &i in &prepared.live {
+            let b = bucket_id(&prepared.keys[i], &hash_fields, wc.num_buckets);
+            let (id, exists) = bucket_group(view, &prepared.partitions[i], b, &mut fresh_buckets);
+            by_group.entry((id, exists)).or_default().push(i);
+        }
+        for ((id, exists), rows) in by_group {
+            if pc.merge_on_read {
+                let lg = logs.entry(&id);
+                for i in rows {
+                    if prepared.deletes[i] {
+                        if exists {
+                            lg.deletes.push((
+                                prepared.keys[i].clone(),
+                                prepared.partitions[i].clone(),
+                                delete_ordering(op, &prepared.ordering[i]),
+                            ));
+                        }
+                    } else {
+                        lg.rows.push(i);
+                        if exists {
+                            lg.updates += 1;
+                        }
+                    }
+                }
+                continue;
+            }
+            // Copy-on-write: rewrite the bucket's file group (or create it).
+            let present: HashSet<String> = match view
+                .groups
+                .get(&id)
+                .and_then(|g| g.slices.values().next_back())
+                .and_then(|s| s.base_file.as_ref())
+            {
+                Some(b) => crate::index::file_keys(storage, &b.path)
+                    .await?
+                    .into_iter()
+                    .collect(),
+                None => HashSet::new(),
+            };
+            let g = group_entry(&mut groups, view, &id);
+            for i in rows {
+                let key = prepared.keys[i].clone();
+                if prepared.deletes[i] {
+                    if present.contains(&key) {
+                        g.changes.insert(
+                            key,
+                            Change::Delete((op != WriteOperation::Delete).then_some(i)),
+                        );
+                    }
+                } else if present.contains(&key) {
+                    g.changes.insert(key, Change::Update(i));
+                } else {
+                    g.inserts.push(i);
+                }
+            }
+        }
+        let logs: Vec<LogGroupWrite> = logs
+            .groups
+            .into_values()
+            .filter(|l| !l.rows.is_empty() || !l.deletes.is_empty())
+            .collect();
+        return Ok(Plan {
+            groups: groups
+                .into_values()
+                .filter(|g| g.existing.is_none() || !g.changes.is_empty() || !g.inserts.is_empty())
+                .collect(),
+            logs,
+            replaced,
+        });
+    }
 
     match op {
         WriteOperation::Upsert | WriteOperation::Delete => {
@@ -106,12 +299,33 @@ pub async fn plan(
                 };
                 let loc = found.get(&(prepared.keys[i].clone(), bucket));
                 let key = prepared.keys[i].clone();
+                let delete_in = |logs: &mut LogTargets,
+                                 groups: &mut BTreeMap<FileGroupId, FileGroupWrite>,
+                                 id: &FileGroupId,
+                                 from_row: Option<usize>,
+                                 partition: &str| {
+                    if pc.merge_on_read {
+                        let ordering = from_row
+                            .map_or(OrderingValue::Int(0), |r| prepared.ordering[r].clone());
+                        logs.entry(id)
+                            .deletes
+                            .push((key.clone(), partition.to_string(), ordering));
+                    } else {
+                        group_entry(groups, view, id)
+                            .changes
+                            .insert(key.clone(), Change::Delete(from_row));
+                    }
+                };
                 if prepared.deletes[i] {
                     if let Some(loc) = loc {
                         let from_row = (op != WriteOperation::Delete).then_some(i);
-                        group_entry(&mut groups, view, &loc.group)
-                            .changes
-                            .insert(key, Change::Delete(from_row));
+                        delete_in(
+                            &mut logs,
+                            &mut groups,
+                            &loc.group,
+                            from_row,
+                            &loc.group.partition,
+                        );
                     }
                     continue;
                 }
@@ -121,9 +335,13 @@ pub async fn plan(
                             && wc.update_partition_path =>
                     {
                         // The record moves: delete the old copy, insert into its new partition.
-                        group_entry(&mut groups, view, &loc.group)
-                            .changes
-                            .insert(key, Change::Delete(None));
+                        delete_in(
+                            &mut logs,
+                            &mut groups,
+                            &loc.group,
+                            None,
+                            &loc.group.partition,
+                        );
                         inserts
                             .entry(prepared.partitions[i].clone())
                             .or_default()
@@ -131,9 +349,15 @@ pub async fn plan(
                     }
                     Some(loc) => {
                         prepared.partitions[i] = loc.group.partition.clone();
-                        group_entry(&mut groups, view, &loc.group)
-                            .changes
-                            .insert(key, Change::Update(i));
+                        if pc.merge_on_read {
+                            let lg = logs.entry(&loc.group);
+                            lg.rows.push(i);
+                            lg.updates += 1;
+                        } else {
+                            group_entry(&mut groups, view, &loc.group)
+                                .changes
+                                .insert(key, Change::Update(i));
+                        }
                     }
                     None => inserts
                         .entry(prepared.partitions[i].clone())
@@ -184,9 +408,39 @@ pub async fn plan(
     } else {
         wc.insert_split_size
     } as usize;
-    let use_small_files =
-        matches!(op, WriteOperation::Insert | WriteOperation::Upsert) && wc.small_file_limit > 0;
+    // Small files take inserts on copy-on-write tables (a merge-on-read writer with a Bloom
+    // index cannot find records in logs, so it writes inserts to new base files).
+    let use_small_files = !pc.merge_on_read
+        && matches!(op, WriteOperation::Insert | WriteOperation::Upsert)
+        && wc.small_file_limit > 0;
     for (partition, rows) in inserts {
+        if bucketed {
+            // Replace operations with a bucket index: one new file group per bucket.
+            let mut by_bucket: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+            for i in rows {
+                by_bucket
+                    .entry(bucket_id(&prepared.keys[i], &hash_fields, wc.num_buckets))
+                    .or_default()
+                    .push(i);
+            }
+            for (b, rows) in by_bucket {
+                let id = FileGroupId {
+                    partition: partition.clone(),
+                    file_id: new_bucket_file_id(b),
+                };
+                groups.insert(
+                    id.clone(),
+                    FileGroupWrite {
+                        partition: id.partition.clone(),
+                        file_id: id.file_id.clone(),
+                        existing: None,
+                        changes: HashMap::new(),
+                        inserts: rows,
+                    },
+                );
+            }
+            continue;
+        }
         let mut rest: &[usize] = &rows;
         if use_small_files {
             let mut small: Vec<&&FileSlice> = latest
@@ -235,8 +489,23 @@ pub async fn plan(
     }
     Ok(Plan {
         groups: groups.into_values().collect(),
+        logs: logs
+            .groups
+            .into_values()
+            .filter(|l| !l.rows.is_empty() || !l.deletes.is_empty())
+            .collect(),
         replaced,
     })
+}
+
+/// The ordering value a delete carries: a delete operation's is the "natural order" default
+/// (int 0), as Spark SQL deletes write; a `_hoodie_is_deleted` row carries its own.
+fn delete_ordering(op: WriteOperation, row_ordering: &OrderingValue) -> OrderingValue {
+    if op == WriteOperation::Delete {
+        OrderingValue::Int(0)
+    } else {
+        row_ordering.clone()
+    }
 }
 
 fn id_of(s: &FileSlice) -> FileGroupId {
@@ -272,6 +541,18 @@ pub fn workload_profile(p: &Plan, op: WriteOperation) -> CommitMetadata {
                 prev_commit: g.existing.as_ref().map(|b| b.name.instant.to_string()),
                 num_update_writes: updates,
                 num_inserts: g.inserts.len() as i64,
+                ..Default::default()
+            });
+    }
+    for l in &p.logs {
+        m.partition_to_write_stats
+            .entry(l.partition.clone())
+            .or_default()
+            .push(WriteStat {
+                file_id: Some(l.file_id.clone()),
+                prev_commit: Some(l.base_instant.to_string()),
+                num_update_writes: l.updates as i64,
+                num_inserts: (l.rows.len() - l.updates) as i64,
                 ..Default::default()
             });
     }

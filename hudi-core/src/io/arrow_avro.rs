@@ -1,0 +1,300 @@
+//! Arrow → Avro: rows of a record batch as Avro values of a given (writer) schema, and the
+//! binary encoding of log data and delete blocks.
+
+use std::collections::HashMap;
+
+use apache_avro::schema::{InnerDecimalSchema, Schema as AvroSchema};
+use apache_avro::types::Value;
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use arrow::datatypes::*;
+
+use crate::error::{HudiError, Result};
+use crate::model::OrderingValue;
+
+fn err(ctx: &str, reason: impl Into<String>) -> HudiError {
+    HudiError::Avro {
+        context: ctx.to_string(),
+        reason: reason.into(),
+    }
+}
+
+fn fixed_bytes(v: i128, size: usize) -> Vec<u8> {
+    let be = v.to_be_bytes();
+    if size >= 16 {
+        let fill = if v < 0 { 0xFF } else { 0 };
+        let mut out = vec![fill; size - 16];
+        out.extend_from_slice(&be);
+        out
+    } else {
+        be[16 - size..].to_vec()
+    }
+}
+
+fn int_of(arr: &ArrayRef, row: usize) -> Option<i64> {
+    Some(match arr.data_type() {
+        DataType::Int8 => i64::from(arr.as_primitive::<Int8Type>().value(row)),
+        DataType::Int16 => i64::from(arr.as_primitive::<Int16Type>().value(row)),
+        DataType::Int32 => i64::from(arr.as_primitive::<Int32Type>().value(row)),
+        DataType::Int64 => arr.as_primitive::<Int64Type>().value(row),
+        DataType::Date32 => i64::from(arr.as_primitive::<Date32Type>().value(row)),
+        DataType::Timestamp(TimeUnit::Microsecond, _) => {
+            arr.as_primitive::<TimestampMicrosecondType>().value(row)
+        }
+        DataType::Timestamp(TimeUnit::Millisecond, _) => {
+            arr.as_primitive::<TimestampMillisecondType>().value(row)
+        }
+        _ => return None,
+    })
+}
+
+/// The Avro value of one cell under `schema`.
+pub fn cell_value(arr: &ArrayRef, row: usize, schema: &AvroSchema, ctx: &str) -> Result<Value> {
+    if let AvroSchema::Union(u) = schema {
+        let variants = u.variants();
+        let null_idx = variants.iter().position(|s| matches!(s, AvroSchema::Null));
+        if arr.is_null(row) {
+            let i = null_idx.ok_or_else(|| err(ctx, "null value for a non-nullable field"))?;
+            return Ok(Value::Union(i as u32, Box::new(Value::Null)));
+        }
+        let (i, s) = variants
+            .iter()
+            .enumerate()
+            .find(|(_, s)| !matches!(s, AvroSchema::Null))
+            .ok_or_else(|| err(ctx, "union of only nulls"))?;
+        return Ok(Value::Union(
+            i as u32,
+            Box::new(cell_value(arr, row, s, ctx)?),
+        ));
+    }
+    if arr.is_null(row) {
+        return match schema {
+            AvroSchema::Null => Ok(Value::Null),
+            _ => Err(err(ctx, "null value for a non-nullable field")),
+        };
+    }
+    let mismatch = || {
+        err(
+            ctx,
+            format!("cannot write Arrow {} as Avro {schema:?}", arr.data_type()),
+        )
+    };
+    Ok(match schema {
+        AvroSchema::Null => Value::Null,
+        AvroSchema::Boolean => {
+            Value::Boolean(arr.as_boolean_opt().ok_or_else(mismatch)?.value(row))
+        }
+        AvroSchema::Int => Value::Int(int_of(arr, row).ok_or_else(mismatch)? as i32),
+        AvroSchema::Long => Value::Long(int_of(arr, row).ok_or_else(mismatch)?),
+        AvroSchema::Date => Value::Date(int_of(arr, row).ok_or_else(mismatch)? as i32),
+        AvroSchema::TimestampMicros => {
+            Value::TimestampMicros(int_of(arr, row).ok_or_else(mismatch)?)
+        }
+        AvroSchema::TimestampMillis => {
+            Value::TimestampMillis(int_of(arr, row).ok_or_else(mismatch)?)
+        }
+        AvroSchema::LocalTimestampMicros => {
+            Value::LocalTimestampMicros(int_of(arr, row).ok_or_else(mismatch)?)
+        }
+        AvroSchema::Float => Value::Float(match arr.data_type() {
+            DataType::Float32 => arr.as_primitive::<Float32Type>().value(row),
+            DataType::Float64 => arr.as_primitive::<Float64Type>().value(row) as f32,
+            _ => return Err(mismatch()),
+        }),
+        AvroSchema::Double => Value::Double(match arr.data_type() {
+            DataType::Float32 => f64::from(arr.as_primitive::<Float32Type>().value(row)),
+            DataType::Float64 => arr.as_primitive::<Float64Type>().value(row),
+            _ => int_of(arr, row).ok_or_else(mismatch)? as f64,
+        }),
+        AvroSchema::String | AvroSchema::Uuid(_) => Value::String(match arr.data_type() {
+            DataType::Utf8 => arr.as_string::<i32>().value(row).to_string(),
+            DataType::LargeUtf8 => arr.as_string::<i64>().value(row).to_string(),
+            _ => return Err(mismatch()),
+        }),
+        AvroSchema::Bytes => Value::Bytes(match arr.data_type() {
+            DataType::Binary => arr.as_binary::<i32>().value(row).to_vec(),
+            DataType::LargeBinary => arr.as_binary::<i64>().value(row).to_vec(),
+            DataType::FixedSizeBinary(_) => arr.as_fixed_size_binary().value(row).to_vec(),
+            _ => return Err(mismatch()),
+        }),
+        AvroSchema::Fixed(f) => Value::Fixed(
+            f.size,
+            arr.as_fixed_size_binary_opt()
+                .ok_or_else(mismatch)?
+                .value(row)
+                .to_vec(),
+        ),
+        AvroSchema::Decimal(d) => {
+            let v = arr
+                .as_primitive_opt::<Decimal128Type>()
+                .ok_or_else(mismatch)?
+                .value(row);
+            match &d.inner {
+                InnerDecimalSchema::Fixed(f) => Value::Fixed(f.size, fixed_bytes(v, f.size)),
+                InnerDecimalSchema::Bytes => {
+                    let mut b = v.to_be_bytes().to_vec();
+                    while b.len() > 1
+                        && ((b[0] == 0 && b[1] & 0x80 == 0) || (b[0] == 0xFF && b[1] & 0x80 != 0))
+                    {
+                        b.remove(0);
+                    }
+                    Value::Bytes(b)
+                }
+            }
+        }
+        AvroSchema::Array(a) => {
+            let l = arr.as_list_opt::<i32>().ok_or_else(mismatch)?;
+            let values = l.value(row);
+            (0..values.len())
+                .map(|i| cell_value(&values, i, &a.items, ctx))
+                .collect::<Result<Vec<_>>>()
+                .map(Value::Array)?
+        }
+        AvroSchema::Map(m) => {
+            let map = arr.as_map_opt().ok_or_else(mismatch)?;
+            let entries = map.value(row);
+            let keys = entries.column(0);
+            let vals = entries.column(1);
+            let mut out = HashMap::with_capacity(entries.len());
+            for i in 0..entries.len() {
+                let k = keys
+                    .as_string_opt::<i32>()
+                    .ok_or_else(mismatch)?
+                    .value(i)
+                    .to_string();
+                out.insert(k, cell_value(vals, i, &m.types, ctx)?);
+            }
+            Value::Map(out)
+        }
+        AvroSchema::Record(r) => {
+            let s = arr.as_struct_opt().ok_or_else(mismatch)?;
+            let mut fields = Vec::with_capacity(r.fields.len());
+            for f in &r.fields {
+                let v = match s.column_by_name(&f.name) {
+                    Some(c) => cell_value(c, row, &f.schema, &format!("{ctx}.{}", f.name))?,
+                    None => null_of(&f.schema, ctx)?,
+                };
+                fields.push((f.name.clone(), v));
+            }
+            Value::Record(fields)
+        }
+        other => return Err(err(ctx, format!("unsupported Avro type {other:?}"))),
+    })
+}
+
+fn null_of(schema: &AvroSchema, ctx: &str) -> Result<Value> {
+    match schema {
+        AvroSchema::Union(u) => u
+            .variants()
+            .iter()
+            .position(|s| matches!(s, AvroSchema::Null))
+            .map(|i| Value::Union(i as u32, Box::new(Value::Null)))
+            .ok_or_else(|| err(ctx, "missing column for a non-nullable field")),
+        AvroSchema::Null => Ok(Value::Null),
+        _ => Err(err(ctx, "missing column for a non-nullable field")),
+    }
+}
+
+/// Each row of `batch` as an Avro record of the top-level record `schema` (fields by name;
+/// a field without a column is null).
+pub fn batch_to_records(batch: &RecordBatch, schema: &AvroSchema, ctx: &str) -> Result<Vec<Value>> {
+    let AvroSchema::Record(r) = schema else {
+        return Err(err(ctx, "the writer schema is not a record"));
+    };
+    let cols: Vec<Option<&ArrayRef>> = r
+        .fields
+        .iter()
+        .map(|f| batch.column_by_name(&f.name))
+        .collect();
+    let mut out = Vec::with_capacity(batch.num_rows());
+    for row in 0..batch.num_rows() {
+        let mut fields = Vec::with_capacity(r.fields.len());
+        for (f, c) in r.fields.iter().zip(&cols) {
+            let v = match c {
+                Some(c) => cell_value(c, row, &f.schema, &format!("{ctx}, field '{}'", f.name))?,
+                None => null_of(&f.schema, ctx)?,
+            };
+            fields.push((f.name.clone(), v));
+        }
+        out.push(Value::Record(fields));
+    }
+    Ok(out)
+}
+
+/// The content of an Avro data block (block version 3): count, then length-prefixed datums.
+pub fn encode_avro_data_content(
+    records: &[Value],
+    schema: &AvroSchema,
+    ctx: &str,
+) -> Result<Vec<u8>> {
+    let writer = apache_avro::writer::datum::GenericDatumWriter::builder(schema)
+        .build()
+        .map_err(|e| err(ctx, e.to_string()))?;
+    let mut out = Vec::with_capacity(records.len() * 64 + 8);
+    out.extend_from_slice(&3u32.to_be_bytes());
+    out.extend_from_slice(&(records.len() as u32).to_be_bytes());
+    let mut buf = Vec::new();
+    for r in records {
+        buf.clear();
+        writer
+            .write_value_ref(&mut buf, r)
+            .map_err(|e| err(ctx, e.to_string()))?;
+        out.extend_from_slice(&(buf.len() as u32).to_be_bytes());
+        out.extend_from_slice(&buf);
+    }
+    Ok(out)
+}
+
+/// The wrapper record (and its union branch) of an ordering value in a delete block.
+fn ordering_wrapper(o: &OrderingValue) -> Value {
+    let wrap =
+        |i: u32, v: Value| Value::Union(i, Box::new(Value::Record(vec![("value".into(), v)])));
+    match o {
+        OrderingValue::Null => Value::Union(0, Box::new(Value::Null)),
+        OrderingValue::Bool(b) => wrap(1, Value::Boolean(*b)),
+        OrderingValue::Int(i) if i32::try_from(*i).is_ok() => wrap(2, Value::Int(*i as i32)),
+        OrderingValue::Int(i) => wrap(3, Value::Long(*i)),
+        OrderingValue::Float(f) => wrap(5, Value::Double(*f)),
+        OrderingValue::Bytes(b) => wrap(6, Value::Bytes(b.clone())),
+        OrderingValue::Str(s) => wrap(7, Value::String(s.clone())),
+        OrderingValue::Decimal(v, _) => wrap(
+            9,
+            Value::Decimal(apache_avro::Decimal::from(v.to_be_bytes().to_vec())),
+        ),
+    }
+}
+
+/// The content of a version-3 delete block: `HoodieDeleteRecordList` with wrapper-record
+/// ordering values. `deletes` are (record key, partition path, ordering value).
+pub fn encode_delete_content(
+    deletes: &[(String, String, OrderingValue)],
+    delete_schema: &AvroSchema,
+) -> Result<Vec<u8>> {
+    let items: Vec<Value> = deletes
+        .iter()
+        .map(|(k, p, o)| {
+            Value::Record(vec![
+                (
+                    "recordKey".into(),
+                    Value::Union(1, Box::new(Value::String(k.clone()))),
+                ),
+                (
+                    "partitionPath".into(),
+                    Value::Union(1, Box::new(Value::String(p.clone()))),
+                ),
+                ("orderingVal".into(), ordering_wrapper(o)),
+            ])
+        })
+        .collect();
+    let value = Value::Record(vec![("deleteRecordList".into(), Value::Array(items))]);
+    let writer = apache_avro::writer::datum::GenericDatumWriter::builder(delete_schema)
+        .build()
+        .map_err(|e| err("delete block", e.to_string()))?;
+    let data = writer
+        .write_value_to_vec(value)
+        .map_err(|e| err("delete block", e.to_string()))?;
+    let mut out = Vec::with_capacity(data.len() + 8);
+    out.extend_from_slice(&3u32.to_be_bytes());
+    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    out.extend_from_slice(&data);
+    Ok(out)
+}
