@@ -136,20 +136,6 @@ fn builder(
     options: &[(String, String)],
     storage: &StorageArgs,
 ) -> Result<TableBuilder, CliError> {
-    if spec.table_type == TypeArg::Mor {
-        return Err(CliError::Usage {
-            arg: "--type",
-            reason:
-                "merge-on-read writes (delta commits, log files) are not supported yet; use cow"
-                    .into(),
-        });
-    }
-    if spec.index == Some(IndexArg::Bucket) || spec.buckets.is_some() {
-        return Err(CliError::Usage {
-            arg: "--index",
-            reason: "the bucket index is not supported yet; use bloom, global_bloom, simple or global_simple".into(),
-        });
-    }
     if spec.record_key.is_empty() {
         return Err(CliError::Usage {
             arg: "--record-key",
@@ -178,6 +164,18 @@ fn builder(
             KeygenArg::Timestamp => KeyGenKind::Timestamp,
             KeygenArg::Custom => KeyGenKind::Custom,
         });
+    }
+    if spec.table_type == TypeArg::Mor {
+        b = b.with_table_type(hudi_core::config::table::TableType::MergeOnRead);
+    }
+    if let Some(n) = spec.buckets {
+        if spec.index != Some(IndexArg::Bucket) {
+            return Err(CliError::Usage {
+                arg: "--buckets",
+                reason: "takes --index bucket".into(),
+            });
+        }
+        b = b.with_option("hoodie.bucket.index.num.buckets", n.to_string());
     }
     if let Some(i) = spec.index {
         b = b.with_index(match i {

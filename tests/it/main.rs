@@ -7,6 +7,7 @@ mod cow_sizing;
 mod cow_writes;
 mod fixture_formats;
 mod fixtures_vs_oracle;
+mod mor_recovery;
 mod mor_writes;
 mod object_store_s3;
 mod oracle;

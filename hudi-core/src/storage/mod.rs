@@ -406,3 +406,35 @@ mod tests {
         assert_eq!(decode_part("100%"), "100%");
     }
 }
+
+#[cfg(test)]
+mod local_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn lists_hidden_files_on_local_disks() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Storage::open(&dir.path().to_string_lossy(), &HashMap::new()).unwrap();
+        s.put(
+            ".hoodie/.temp/1/a/.f_1.log.1_0-0-0.marker.APPEND",
+            Bytes::new(),
+        )
+        .await
+        .unwrap();
+        s.put(
+            ".hoodie/.temp/1/a/b_0-0-0_1.parquet.marker.CREATE",
+            Bytes::new(),
+        )
+        .await
+        .unwrap();
+        let all = s.list_recursive(".hoodie/.temp/1").await.unwrap();
+        let names: Vec<&str> = all.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(
+            names,
+            vec![
+                ".f_1.log.1_0-0-0.marker.APPEND",
+                "b_0-0-0_1.parquet.marker.CREATE"
+            ]
+        );
+    }
+}

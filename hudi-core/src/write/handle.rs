@@ -108,7 +108,7 @@ pub async fn write_file_group(
     task: usize,
 ) -> Result<WriteStat> {
     let started = Stopwatch::now();
-    let token = format!("{task}-0-{task}");
+    let token = super::write_token(ctx.instant, task);
     let name = BaseFileName {
         file_id: fg.file_id.clone(),
         write_token: token,

@@ -108,7 +108,7 @@ pub async fn append_log(
     task: usize,
 ) -> Result<WriteStat> {
     let started = Stopwatch::now();
-    let token = format!("{task}-0-{task}");
+    let token = super::write_token(ctx.instant, task);
     let mut header = BTreeMap::new();
     header.insert(HeaderKey::InstantTime, ctx.instant.to_string());
     header.insert(HeaderKey::Schema, schema_json.to_string());

@@ -410,6 +410,17 @@ impl WriteBuilder {
     }
 }
 
+/// A write token `<task>-<stage>-<attempt>` unique to this commit: the stage is the instant's
+/// time of day (HHmmssSSS), so a file name is never reused, even after a rollback.
+pub(crate) fn write_token(instant: &InstantTime, task: usize) -> String {
+    let stage: u32 = instant
+        .as_str()
+        .get(8..17)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    format!("{task}-{stage}-{task}")
+}
+
 fn json_bytes(m: &CommitMetadata) -> Result<Bytes> {
     serde_json::to_vec_pretty(m)
         .map(Bytes::from)

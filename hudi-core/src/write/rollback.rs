@@ -73,22 +73,93 @@ pub async fn is_rollbackable_write(timeline: &Timeline, i: &TimelineInstant) -> 
     }
 }
 
-/// Data files (relative paths) a pending instant wrote: those its markers name, plus base
-/// files carrying its instant in their name.
-async fn files_of(storage: &Storage, t: &InstantTime) -> Result<Vec<String>> {
-    let mut files = marked_files(storage, t).await?;
+/// What a pending instant left: files to delete, and log files that also hold other
+/// instants' blocks (written by an appending writer), which get a rollback command block.
+#[derive(Debug, Default)]
+struct FailedFiles {
+    delete: Vec<String>,
+    /// (relative path, size) of shared log files.
+    shared_logs: Vec<(String, u64)>,
+}
+
+/// Finds the files of a pending instant: those its markers name, plus base files carrying its
+/// instant in their name. A marked log file is deleted only if every block in it belongs to
+/// the failed instant.
+async fn files_of(storage: &Storage, t: &InstantTime) -> Result<FailedFiles> {
+    let mut out = FailedFiles::default();
+    for f in marked_files(storage, t).await? {
+        let name = f.rsplit('/').next().unwrap_or_default();
+        if !matches!(DataFileName::classify(name), Some(Ok(DataFileName::Log(_)))) {
+            out.delete.push(f);
+            continue;
+        }
+        let bytes = match storage.get(&f).await {
+            Ok(b) => b,
+            Err(HudiError::NotFound { .. }) => continue,
+            Err(e) => return Err(e),
+        };
+        let walk = crate::io::log_block::walk(&bytes);
+        if walk
+            .blocks
+            .iter()
+            .all(|b| b.instant_time() == Some(t.as_str()))
+        {
+            out.delete.push(f);
+        } else {
+            out.shared_logs.push((f, bytes.len() as u64));
+        }
+    }
     for (_, listed) in list_partitions(storage).await? {
         for f in listed {
             if let Some(Ok(DataFileName::Base(b))) = DataFileName::classify(&f.name) {
                 if &b.instant == t {
-                    files.push(f.path.clone());
+                    out.delete.push(f.path.clone());
                 }
             }
         }
     }
-    files.sort();
-    files.dedup();
-    Ok(files)
+    out.delete.sort();
+    out.delete.dedup();
+    Ok(out)
+}
+
+/// Appends a rollback command block for `target` as a new log version next to `log_rel`;
+/// returns the new file's relative path and size.
+async fn append_rollback_block(
+    storage: &Storage,
+    log_rel: &str,
+    r: &InstantTime,
+    target: &InstantTime,
+) -> Result<(String, u64)> {
+    use crate::io::log_block::{encode_block, BlockType, HeaderKey};
+    let (dir, name) = match log_rel.rsplit_once('/') {
+        Some((d, n)) => (format!("{d}/"), n),
+        None => (String::new(), log_rel),
+    };
+    let log = crate::model::LogFileName::parse(name)?;
+    let siblings = storage.list_dir(dir.trim_end_matches('/')).await?;
+    let max_version = siblings
+        .files
+        .iter()
+        .filter_map(|f| crate::model::LogFileName::parse(&f.name).ok())
+        .filter(|l| l.file_id == log.file_id && l.instant == log.instant)
+        .map(|l| l.version)
+        .max()
+        .unwrap_or(log.version);
+    let new = crate::model::LogFileName {
+        version: max_version + 1,
+        write_token: Some("1-0-1".into()),
+        ..log
+    };
+    let mut header = BTreeMap::new();
+    header.insert(HeaderKey::InstantTime, r.to_string());
+    header.insert(HeaderKey::TargetInstantTime, target.to_string());
+    header.insert(HeaderKey::CommandBlockType, "0".to_string());
+    let block = encode_block(BlockType::Command, &header, &[]);
+    let rel = format!("{dir}{new}");
+    let size = block.len() as u64;
+    storage.put_if_absent(&rel, Bytes::from(block)).await?;
+    Ok((rel, size))
 }
 
 fn partition_of(path: &str) -> String {
@@ -132,6 +203,21 @@ async fn execute(
                 partition_path: req.partition_path.clone(),
                 ..Default::default()
             });
+        for (f, size) in req.log_blocks_to_be_deleted.iter().flatten() {
+            let rel = f
+                .strip_prefix(&prefix)
+                .ok_or_else(|| HudiError::InvalidLocation {
+                    location: f.clone(),
+                    reason: format!("rollback plan of {r} names a file outside the table"),
+                })?;
+            let (new_rel, new_size) = append_rollback_block(storage, rel, r, &t).await?;
+            pm.rollback_log_files
+                .get_or_insert_with(BTreeMap::new)
+                .insert(storage.display(&new_rel), new_size as i64);
+            pm.log_files_from_failed_commit
+                .get_or_insert_with(BTreeMap::new)
+                .insert(f.clone(), *size);
+        }
         for f in &req.files_to_be_deleted {
             let rel = f
                 .strip_prefix(&prefix)
@@ -178,31 +264,41 @@ pub async fn rollback_instant(
     clock: &dyn Clock,
 ) -> Result<RollbackOutcome> {
     let t = target.requested().clone();
-    let files = files_of(storage, &t).await?;
+    let failed = files_of(storage, &t).await?;
+    let mut requests: Vec<RollbackRequest> = Vec::new();
     let mut by_partition: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for f in files {
+    for f in failed.delete {
         by_partition
             .entry(partition_of(&f))
             .or_default()
             .push(storage.display(&f));
+    }
+    for (p, files) in by_partition {
+        requests.push(RollbackRequest {
+            partition_path: p,
+            file_id: Some(String::new()),
+            latest_base_instant: Some(String::new()),
+            files_to_be_deleted: files,
+            log_blocks_to_be_deleted: Some(BTreeMap::new()),
+        });
+    }
+    for (log, size) in failed.shared_logs {
+        let name = log.rsplit('/').next().unwrap_or_default();
+        let parsed = crate::model::LogFileName::parse(name)?;
+        requests.push(RollbackRequest {
+            partition_path: partition_of(&log),
+            file_id: Some(parsed.file_id.clone()),
+            latest_base_instant: Some(parsed.instant.to_string()),
+            files_to_be_deleted: Vec::new(),
+            log_blocks_to_be_deleted: Some(BTreeMap::from([(storage.display(&log), size as i64)])),
+        });
     }
     let plan = RollbackPlan {
         instant_to_rollback: Some(InstantInfo {
             commit_time: t.to_string(),
             action: target.action().to_string(),
         }),
-        requests: Some(
-            by_partition
-                .into_iter()
-                .map(|(p, files)| RollbackRequest {
-                    partition_path: p,
-                    file_id: Some(String::new()),
-                    latest_base_instant: Some(String::new()),
-                    files_to_be_deleted: files,
-                    log_blocks_to_be_deleted: Some(BTreeMap::new()),
-                })
-                .collect(),
-        ),
+        requests: Some(requests),
         version: Some(1),
     };
     let r = next_instant(timeline, clock);
