@@ -247,3 +247,133 @@ fn tables_with_a_metadata_table_are_not_written() {
     assert!(err.to_string().contains("metadata table"), "{err}");
     assert!(!path.join(".hoodie_partition_metadata").exists());
 }
+
+fn region_rows(ids: &[i32], regions: &[&str]) -> RecordBatch {
+    RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int32, true),
+            Field::new("region", DataType::Utf8, true),
+            Field::new("event_ms", DataType::Int64, true),
+        ])),
+        vec![
+            Arc::new(Int32Array::from(ids.to_vec())) as ArrayRef,
+            Arc::new(StringArray::from(regions.to_vec())),
+            Arc::new(Int64Array::from(vec![1_700_000_000_000i64; ids.len()])),
+        ],
+    )
+    .expect("batch")
+}
+
+#[test]
+fn partition_values_are_escaped_on_disk_and_kept_out_of_hidden_folders() {
+    let Some(shared) = support::shared_dir("partition_values_are_escaped_on_disk") else {
+        return;
+    };
+    let mut oracle = Oracle::start(&support::oracle_python(&shared), &shared);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("my-table");
+    // A table name that is no valid Avro name, hive-style url-encoded partitions.
+    let t = rt
+        .block_on(
+            TableBuilder::new(path.to_string_lossy())
+                .with_record_key_fields(vec!["id".into()])
+                .with_partition_fields(vec!["region".into()])
+                .with_hive_style_partitioning(true)
+                .with_urlencode_partitions(true)
+                .create(),
+        )
+        .expect("create");
+    rt.block_on(
+        t.write(WriteOperation::Insert)
+            .execute_batches(vec![region_rows(&[1, 2], &["a:b/c", "x y%"])]),
+    )
+    .expect("c1");
+    assert!(
+        path.join("region=a%3Ab%2Fc").is_dir(),
+        "{:?}",
+        std::fs::read_dir(&path)
+            .expect("ls")
+            .flatten()
+            .map(|e| e.file_name())
+            .collect::<Vec<_>>()
+    );
+    assert!(path.join("region=x y%25").is_dir());
+    let t = rt.block_on(t.reload()).expect("reload");
+    // A second write parses the schema the first recorded (sanitized names).
+    rt.block_on(
+        t.write(WriteOperation::Upsert)
+            .execute_batches(vec![region_rows(&[1], &["a:b/c"])]),
+    )
+    .expect("c2");
+    let mut parts: Vec<String> = oracle
+        .rows(&path, "snapshot", json!({}))
+        .iter()
+        .map(|r| crate::oracle::key_and_partition(r).1)
+        .collect();
+    parts.sort();
+    assert_eq!(parts, vec!["region=a%3Ab%2Fc", "region=x y%25"]);
+
+    // Without url-encoding, values that would land in hidden folders are refused.
+    let dir2 = tempfile::tempdir().expect("tempdir");
+    let p2 = dir2.path().join("t");
+    let t2 = rt
+        .block_on(
+            TableBuilder::new(p2.to_string_lossy())
+                .with_record_key_fields(vec!["id".into()])
+                .with_partition_fields(vec!["region".into()])
+                .create(),
+        )
+        .expect("create");
+    for evil in [".hoodie", "../escape", "ok/../../x"] {
+        let err = rt
+            .block_on(
+                t2.write(WriteOperation::Insert)
+                    .execute_batches(vec![region_rows(&[9], &[evil])]),
+            )
+            .expect_err("refused");
+        assert!(err.to_string().contains("partition path"), "{evil}: {err}");
+    }
+    assert!(!p2.join(".hoodie/metadata").exists() && !dir2.path().join("escape").exists());
+    assert!(support::all_files(&p2)
+        .iter()
+        .all(|f| !f.to_string_lossy().ends_with(".parquet")));
+}
+
+#[test]
+fn custom_key_generator_stores_field_names_and_writes_typed_partitions() {
+    let Some(shared) = support::shared_dir("custom_key_generator") else {
+        return;
+    };
+    let mut oracle = Oracle::start(&support::oracle_python(&shared), &shared);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("t");
+    let t = rt
+        .block_on(
+            TableBuilder::new(path.to_string_lossy())
+                .with_record_key_fields(vec!["id".into()])
+                .with_partition_fields(vec!["region:SIMPLE".into(), "event_ms:TIMESTAMP".into()])
+                .with_key_generator(hudi_core::keygen::KeyGenKind::Custom)
+                .with_option(
+                    "hoodie.keygen.timebased.timestamp.type",
+                    "EPOCHMILLISECONDS",
+                )
+                .with_option("hoodie.keygen.timebased.output.dateformat", "yyyyMMdd")
+                .create(),
+        )
+        .expect("create");
+    assert_eq!(t.config().partition_fields, vec!["region", "event_ms"]);
+    let props = std::fs::read_to_string(path.join(".hoodie/hoodie.properties")).expect("props");
+    assert!(
+        props.contains("hoodie.table.partition.fields=region,event_ms\n"),
+        "{props}"
+    );
+    rt.block_on(
+        t.write(WriteOperation::Insert)
+            .execute_batches(vec![region_rows(&[1], &["eu"])]),
+    )
+    .expect("write");
+    let rows = oracle.rows(&path, "snapshot", json!({}));
+    assert_eq!(crate::oracle::key_and_partition(&rows[0]).1, "eu/20231114");
+}

@@ -138,22 +138,21 @@ pub fn escape_partition_value(v: &str) -> String {
     out
 }
 
-/// Fails unless a partition path stays inside the table: no empty, `.` or `..` segments, no
-/// leading `/`, no control characters.
+/// Fails unless a partition path stays inside the table and out of its hidden folders: no
+/// empty segments, none starting with `.` (`.`, `..`, `.hoodie`), no leading `/`, no control
+/// characters.
 pub fn check_partition_path(path: &str, key: &str) -> Result<()> {
     if path.is_empty() {
         return Ok(());
     }
     let bad = path.starts_with('/')
         || path.chars().any(char::is_control)
-        || path
-            .split('/')
-            .any(|s| s.is_empty() || s == "." || s == "..");
+        || path.split('/').any(|s| s.is_empty() || s.starts_with('.'));
     if bad {
         return Err(HudiError::Schema {
             context: format!("record key '{key}'"),
             reason: format!(
-                "partition path '{}' would leave the table's base path",
+                "partition path '{}' would leave the table's base path or land in a hidden folder such as .hoodie",
                 path.escape_debug()
             ),
         });
@@ -182,6 +181,7 @@ impl KeyGenerator {
         all.extend(options.iter().map(|(k, v)| (k.clone(), v.clone())));
         let raw_parts: Vec<String> = PARTITIONPATH_FIELD_OPT
             .lookup(options)
+            .or_else(|| PARTITIONPATH_FIELD_OPT.lookup(&config.raw))
             .or_else(|| {
                 config
                     .raw
@@ -462,7 +462,15 @@ mod tests {
             err.to_string().contains("leave the table") && err.to_string().contains("'7'"),
             "{err}"
         );
-        for bad in ["/abs", "a/./b", "x\u{7}", "a//b"] {
+        for bad in [
+            "/abs",
+            "a/./b",
+            "x\u{7}",
+            "a//b",
+            ".hoodie",
+            "x/.hoodie/metadata",
+            ".temp",
+        ] {
             assert!(check_partition_path(bad, "k").is_err(), "{bad}");
         }
     }

@@ -143,11 +143,7 @@ impl Storage {
     /// control-character segments, so that no caller can escape the base path.
     pub fn path(&self, rel: &str) -> Result<Path> {
         let rel = rel.trim_matches('/');
-        let mut parts: Vec<object_store::path::PathPart<'static>> = self
-            .base
-            .parts()
-            .map(|p| p.as_ref().to_string().into())
-            .collect();
+        let mut raw = self.base.as_ref().to_string();
         if !rel.is_empty() {
             for seg in rel.split('/') {
                 if seg.is_empty() || seg == "." || seg == ".." || seg.chars().any(char::is_control)
@@ -159,17 +155,25 @@ impl Storage {
                         ),
                     });
                 }
-                parts.push(seg.to_string().into());
             }
+            if !raw.is_empty() {
+                raw.push('/');
+            }
+            raw.push_str(rel);
         }
-        Ok(Path::from_iter(parts))
+        // Segments are taken verbatim (no percent-encoding): a partition directory is named
+        // exactly as `_hoodie_partition_path` and the commit metadata say.
+        Path::parse(&raw).map_err(|e| HudiError::InvalidLocation {
+            location: format!("{}/{}", self.location, rel),
+            reason: e.to_string(),
+        })
     }
 
     fn rel_of(&self, p: &Path) -> String {
         let base_n = self.base.parts().count();
         p.parts()
             .skip(base_n)
-            .map(|s| decode_part(s.as_ref()))
+            .map(|s| s.as_ref().to_string())
             .collect::<Vec<_>>()
             .join("/")
     }
@@ -322,25 +326,6 @@ impl Storage {
     }
 }
 
-/// Undoes object_store's percent-encoding of a path segment.
-fn decode_part(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -399,12 +384,6 @@ mod tests {
         }
         assert_eq!(s.path("a=1/b").unwrap().as_ref(), "base/t/a=1/b");
     }
-
-    #[test]
-    fn decodes_percent_escapes() {
-        assert_eq!(decode_part("a%3Ab"), "a:b");
-        assert_eq!(decode_part("100%"), "100%");
-    }
 }
 
 #[cfg(test)]
@@ -436,5 +415,35 @@ mod local_tests {
                 "b_0-0-0_1.parquet.marker.CREATE"
             ]
         );
+    }
+}
+
+#[cfg(test)]
+mod encoding_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn special_characters_reach_the_disk_unchanged_and_list_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Storage::open(&dir.path().to_string_lossy(), &HashMap::new()).unwrap();
+        for seg in ["p=a%3Ab", "p=x y", "p=#{}^[]", "p=ü"] {
+            s.put(&format!("{seg}/f.txt"), Bytes::from_static(b"1"))
+                .await
+                .unwrap();
+            assert!(
+                dir.path().join(seg).join("f.txt").exists(),
+                "{seg} on disk: {:?}",
+                std::fs::read_dir(dir.path())
+                    .unwrap()
+                    .map(|e| e.unwrap().file_name())
+                    .collect::<Vec<_>>()
+            );
+            let l = s.list_dir(seg).await.unwrap();
+            assert_eq!(l.files.len(), 1, "{seg}");
+            assert_eq!(l.files[0].path, format!("{seg}/f.txt"));
+            assert_eq!(s.get(&format!("{seg}/f.txt")).await.unwrap().as_ref(), b"1");
+        }
+        let top = s.list_dir("").await.unwrap();
+        assert!(top.dirs.contains(&"p=a%3Ab".to_string()), "{:?}", top.dirs);
     }
 }

@@ -150,15 +150,20 @@ impl TableBuilder {
             self.record_key_fields.join(","),
         );
         if !self.partition_fields.is_empty() {
-            let fields = if keygen == KeyGenKind::Custom {
-                self.partition_fields.join(",")
-            } else {
-                self.partition_fields
-                    .iter()
-                    .map(|f| f.split(':').next().unwrap_or_default())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            };
+            // Table version 6 stores field names only (Java keeps `field:TYPE` from v8 on);
+            // the custom generator's typed list is kept as its write option.
+            let fields = self
+                .partition_fields
+                .iter()
+                .map(|f| f.split(':').next().unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join(",");
+            if keygen == KeyGenKind::Custom {
+                set(
+                    "hoodie.datasource.write.partitionpath.field",
+                    self.partition_fields.join(","),
+                );
+            }
             set("hoodie.table.partition.fields", fields);
         }
         if let Some(f) = &self.precombine_field {

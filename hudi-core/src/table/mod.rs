@@ -83,12 +83,7 @@ impl Table {
 
     /// Starts a write with an operation; run it with `execute`.
     pub fn write(&self, operation: WriteOperation) -> WriteBuilder {
-        WriteBuilder::new(
-            self.storage.clone(),
-            self.config.clone(),
-            self.timeline.clone(),
-            operation,
-        )
+        WriteBuilder::new(self.storage.clone(), operation)
     }
 
     /// The table as it is on storage now.

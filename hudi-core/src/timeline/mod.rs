@@ -69,13 +69,21 @@ pub struct Timeline {
     layout: TimelineLayout,
     dir: String,
     timeline_path: String,
+    /// Whether instant times are UTC (`hoodie.table.timeline.timezone=UTC`) or local time.
+    utc: bool,
     instants: Vec<TimelineInstant>,
 }
 
 impl Timeline {
     /// Lists and parses the timeline directory.
     pub async fn load(storage: &Storage, config: &TableConfig) -> Result<Timeline> {
-        Self::load_dir(storage, config.uses_layout_v2(), &config.timeline_path).await
+        Self::load_dir(
+            storage,
+            config.uses_layout_v2(),
+            &config.timeline_path,
+            config.timeline_timezone_utc,
+        )
+        .await
     }
 
     /// Lists the timeline again (after this process changed it).
@@ -84,11 +92,17 @@ impl Timeline {
             &self.storage,
             self.layout == TimelineLayout::V2,
             &self.timeline_path,
+            self.utc,
         )
         .await
     }
 
-    async fn load_dir(storage: &Storage, v2: bool, timeline_path: &str) -> Result<Timeline> {
+    async fn load_dir(
+        storage: &Storage,
+        v2: bool,
+        timeline_path: &str,
+        utc: bool,
+    ) -> Result<Timeline> {
         let (layout, dir) = if v2 {
             (TimelineLayout::V2, format!(".hoodie/{timeline_path}"))
         } else {
@@ -139,8 +153,15 @@ impl Timeline {
             layout,
             dir,
             timeline_path: timeline_path.to_string(),
+            utc,
             instants,
         })
+    }
+
+    /// Whether instant times are UTC; otherwise they are the writer's local time, as Java
+    /// writes when `hoodie.table.timeline.timezone` is absent or `LOCAL`.
+    pub fn is_utc(&self) -> bool {
+        self.utc
     }
 
     pub fn layout(&self) -> TimelineLayout {

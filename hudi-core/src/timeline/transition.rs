@@ -40,10 +40,21 @@ impl Clock for FixedClock {
 /// A shared clock.
 pub type ClockRef = Arc<dyn Clock>;
 
-/// A fresh instant: the clock's UTC time, or 1 ms after the greatest instant on the timeline
+/// A fresh instant: the clock's time (UTC, or local time on a LOCAL timeline), or 1 ms after the greatest instant on the timeline
 /// (pending ones included) when the clock is not ahead of it.
 pub fn next_instant(timeline: &Timeline, clock: &dyn Clock) -> InstantTime {
-    let now = InstantTime::from_datetime_utc(&clock.now());
+    let now = if timeline.is_utc() {
+        InstantTime::from_datetime_utc(&clock.now())
+    } else {
+        // Local wall-clock time, formatted as Hudi does for LOCAL timelines.
+        InstantTime::from_datetime_utc(
+            &clock
+                .now()
+                .with_timezone(&chrono::Local)
+                .naive_local()
+                .and_utc(),
+        )
+    };
     let latest = timeline
         .instants()
         .iter()

@@ -59,6 +59,8 @@ pub const LOG_BLOCK_MAX_SIZE: ConfigKey =
     ConfigKey::new("hoodie.logfile.data.block.max.size").with_default("268435456");
 pub const LOG_FILE_MAX_SIZE: ConfigKey =
     ConfigKey::new("hoodie.logfile.max.size").with_default("1073741824");
+pub const RECORD_SIZE_THRESHOLD: ConfigKey =
+    ConfigKey::new("hoodie.record.size.estimation.threshold").with_default("1.0");
 pub const PARTITIONS_TO_DELETE: ConfigKey =
     ConfigKey::new("hoodie.datasource.write.partitions.to.delete");
 
@@ -114,6 +116,8 @@ pub struct WriteConfig {
     pub max_file_size: u64,
     pub small_file_limit: u64,
     pub record_size_estimate: u64,
+    /// Commits smaller than this many bytes do not inform the record size estimate.
+    pub record_size_threshold_bytes: u64,
     pub insert_split_size: u64,
     pub insert_auto_split: bool,
     pub parquet: ParquetSettings,
@@ -194,6 +198,11 @@ impl WriteConfig {
             max_file_size: num(o, &MAX_FILE_SIZE)?,
             small_file_limit: num(o, &SMALL_FILE_LIMIT)?,
             record_size_estimate: num::<u64>(o, &RECORD_SIZE_ESTIMATE)?.max(1),
+            record_size_threshold_bytes: {
+                let f: f64 = num(o, &RECORD_SIZE_THRESHOLD)?;
+                let limit: f64 = num(o, &SMALL_FILE_LIMIT)?;
+                (f * limit).max(0.0) as u64
+            },
             insert_split_size: num::<u64>(o, &INSERT_SPLIT_SIZE)?.max(1),
             insert_auto_split: flag(o, &INSERT_AUTO_SPLIT)?,
             parquet: ParquetSettings {

@@ -110,8 +110,6 @@ pub struct WriteMetrics {
 #[derive(Debug, Clone)]
 pub struct WriteBuilder {
     storage: Storage,
-    config: TableConfig,
-    timeline: Timeline,
     operation: WriteOperation,
     options: BTreeMap<String, String>,
     clock: ClockRef,
@@ -119,16 +117,9 @@ pub struct WriteBuilder {
 }
 
 impl WriteBuilder {
-    pub fn new(
-        storage: Storage,
-        config: TableConfig,
-        timeline: Timeline,
-        operation: WriteOperation,
-    ) -> Self {
+    pub fn new(storage: Storage, operation: WriteOperation) -> Self {
         WriteBuilder {
             storage,
-            config,
-            timeline,
             operation,
             options: BTreeMap::new(),
             clock: Arc::new(SystemClock),
@@ -182,34 +173,42 @@ impl WriteBuilder {
         S: Stream<Item = Result<RecordBatch>> + Unpin,
     {
         let started = Stopwatch::now();
-        if self.config.version != 6 {
+        // Work from the table as it is now, not as it was when it was opened.
+        let config = crate::storage::load_table_config(&self.storage).await?;
+        let opened = Timeline::load(&self.storage, &config).await?;
+        if config.version != 6 {
             return Err(HudiError::Unsupported {
                 path: self.storage.location().to_string(),
                 feature: format!(
                     "writing table version {} (this writer writes version 6)",
-                    self.config.version
+                    config.version
                 ),
             });
         }
-        if !self.config.metadata_partitions.is_empty() {
+        if !config.populate_meta_fields {
+            return Err(HudiError::Unsupported {
+                path: self.storage.location().to_string(),
+                feature: "writing tables with hoodie.populate.meta.fields=false (keys are not stored in the files)".into(),
+            });
+        }
+        if !config.metadata_partitions.is_empty() {
             // Committing without updating the metadata table would make Java and hudi-rs
             // serve a stale file list.
             return Err(HudiError::Unsupported {
                 path: self.storage.location().to_string(),
                 feature: format!(
                     "writing a table whose metadata table is in use (hoodie.table.metadata.partitions={})",
-                    self.config.metadata_partitions.join(",")
+                    config.metadata_partitions.join(",")
                 ),
             });
         }
-        let rolled =
-            rollback_failed_writes(&self.storage, &self.timeline, self.clock.as_ref()).await?;
-        let timeline = self.timeline.reload().await?;
-        let mut options = self.config.raw.clone();
+        let rolled = rollback_failed_writes(&self.storage, &opened, self.clock.as_ref()).await?;
+        let timeline = opened.reload().await?;
+        let mut options = config.raw.clone();
         options.extend(self.options.iter().map(|(k, v)| (k.clone(), v.clone())));
         let wc = WriteConfig::from_options(&options)?;
 
-        let table_schema = current_schema(&self.config, &timeline).await?;
+        let table_schema = current_schema(&config, &timeline).await?;
         let write_schema: SchemaRef = match (&table_schema, &first) {
             (Some(t), Some(b)) => schema::evolve(t, &schema::stored_schema(&b.schema())?)?,
             (Some(t), None) => t.clone(),
@@ -224,8 +223,12 @@ impl WriteBuilder {
                 })
             }
         };
-        let keygen = KeyGenerator::from_table(&self.config, &self.options)?;
-        let ordering = self.config.precombine_field.clone();
+        if !write_schema.fields().is_empty() {
+            // Fails now, before anything is written, on names Avro cannot carry.
+            schema::avro_schema(&write_schema, &config.name, true, true)?;
+        }
+        let keygen = KeyGenerator::from_table(&config, &self.options)?;
+        let ordering = config.precombine_field.clone();
         let all_deletes = self.operation == WriteOperation::Delete;
         let mut prepared = Prepared::new(write_schema.clone(), wc.spill_threshold);
         if let Some(b) = &first {
@@ -245,11 +248,16 @@ impl WriteBuilder {
         }
 
         let view = FileSystemView::load(&self.storage, &timeline, None).await?;
-        let avg_record_size = plan::average_record_size(&timeline, wc.record_size_estimate).await?;
+        let avg_record_size = plan::average_record_size(
+            &timeline,
+            wc.record_size_estimate,
+            wc.record_size_threshold_bytes,
+        )
+        .await?;
         let mut partitions_to_drop = self.partitions.clone();
         partitions_to_drop.extend(wc.partitions_to_delete.iter().cloned());
         let t = next_instant(&timeline, self.clock.as_ref());
-        let merge_on_read = self.config.table_type == TableType::MergeOnRead;
+        let merge_on_read = config.table_type == TableType::MergeOnRead;
         let mut pending_compactions = std::collections::HashMap::new();
         for (c, plan) in timeline.pending_compactions().await? {
             for op in plan.operations {
@@ -269,7 +277,7 @@ impl WriteBuilder {
             wc: &wc,
             view: &view,
             merge_on_read,
-            record_key_fields: &self.config.record_key_fields,
+            record_key_fields: &config.record_key_fields,
             pending_compactions: &pending_compactions,
             instant: &t,
         };
@@ -346,7 +354,7 @@ impl WriteBuilder {
                 .push(stat);
         }
         if !p.logs.is_empty() {
-            let schema_json = schema::avro_schema(&write_schema, &self.config.name, true, true)?;
+            let schema_json = schema::avro_schema(&write_schema, &config.name, true, true)?;
             let avro = parse_avro_schema(&schema_json, "log block writer schema")?;
             let delete_schema = parse_avro_schema(
                 crate::io::log_reader::DELETE_RECORD_LIST_SCHEMA,
@@ -387,17 +395,17 @@ impl WriteBuilder {
             meta.partition_to_replace_file_ids = Some(replaced);
         }
         if !write_schema.fields().is_empty() {
-            let avro = schema::avro_schema(&write_schema, &self.config.name, false, true)?;
+            let avro = schema::avro_schema(&write_schema, &config.name, false, true)?;
             meta.extra_metadata.insert("schema".into(), avro);
         }
         tr.complete(&t, action, json_bytes(&meta)?).await?;
         markers::delete_markers(&self.storage, &t).await?;
-        if self.config.create_schema.is_none() && !write_schema.fields().is_empty() {
+        if config.create_schema.is_none() && !write_schema.fields().is_empty() {
             // The first write fixes the table's create schema.
-            let mut props = self.config.raw.clone();
+            let mut props = config.raw.clone();
             props.insert(
                 CREATE_SCHEMA.key.into(),
-                schema::avro_schema(&write_schema, &self.config.name, false, false)?,
+                schema::avro_schema(&write_schema, &config.name, false, false)?,
             );
             update_table_properties(
                 &self.storage,

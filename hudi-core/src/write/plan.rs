@@ -115,17 +115,25 @@ pub fn new_file_id() -> String {
     format!("{}-0", uuid::Uuid::new_v4())
 }
 
-/// Average bytes per record of the latest completed commit that wrote records, else the
-/// configured estimate (`hoodie.copyonwrite.record.size.estimate`).
-pub async fn average_record_size(timeline: &Timeline, estimate: u64) -> Result<u64> {
-    let writes: Vec<_> = timeline.completed_writes().collect();
+/// Average bytes per record, as Hudi's upsert partitioner estimates it: from the newest
+/// completed (non-replace) commit that wrote more than `threshold_bytes` (rounded up), else
+/// the configured estimate (`hoodie.copyonwrite.record.size.estimate`).
+pub async fn average_record_size(
+    timeline: &Timeline,
+    estimate: u64,
+    threshold_bytes: u64,
+) -> Result<u64> {
+    let writes: Vec<_> = timeline
+        .completed_writes()
+        .filter(|i| i.action() != crate::model::Action::ReplaceCommit)
+        .collect();
     for i in writes.into_iter().rev() {
         let m = timeline.commit_metadata(&i.instant).await?;
         let (bytes, records) = m.write_stats().fold((0i64, 0i64), |(b, r), (_, s)| {
             (b + s.total_write_bytes, r + s.num_writes)
         });
-        if records > 0 && bytes > 0 {
-            return Ok((bytes / records).max(1) as u64);
+        if records > 0 && bytes as u64 > threshold_bytes {
+            return Ok((bytes as u64).div_ceil(records as u64).max(1));
         }
     }
     Ok(estimate)

@@ -162,6 +162,31 @@ async fn append_rollback_block(
     Ok((rel, size))
 }
 
+/// The table-relative path of a file named in a rollback plan. Plans hold full paths in the
+/// writer's own form (`/abs/t/p/f`, `file:/abs/t/p/f`, `s3a://b/t/p/f` for an `s3://` table),
+/// so the scheme is normalised before matching the table's location.
+fn table_relative(location: &str, full: &str) -> Option<String> {
+    fn norm(s: &str) -> String {
+        let s = s
+            .strip_prefix("file://")
+            .or_else(|| s.strip_prefix("file:"))
+            .unwrap_or(s);
+        let s = s
+            .replacen("s3a://", "s3://", 1)
+            .replacen("s3n://", "s3://", 1);
+        let s = s.replacen("abfss://", "abfs://", 1);
+        // Collapse repeated leading slashes left by `file:///`.
+        let trimmed = s.trim_start_matches('/');
+        if s.starts_with('/') {
+            format!("/{trimmed}")
+        } else {
+            s
+        }
+    }
+    let base = format!("{}/", norm(location).trim_end_matches('/'));
+    norm(full).strip_prefix(&base).map(String::from)
+}
+
 fn partition_of(path: &str) -> String {
     path.rsplit_once('/')
         .map(|(p, _)| p.to_string())
@@ -193,7 +218,14 @@ async fn execute(
     if !storage.exists(&timeline.instant_path(&inflight)).await? {
         tr.inflight(r, Action::Rollback, Bytes::new()).await?;
     }
-    let prefix = format!("{}/", storage.location());
+    // Never roll back an instant that has completed in the meantime (that is a restore).
+    let completed = Instant::new(t.clone(), action.completed_action(), State::Completed);
+    if storage.exists(&timeline.instant_path(&completed)).await? {
+        return Err(HudiError::Unsupported {
+            path: storage.display(&timeline.instant_path(&completed)),
+            feature: format!("rolling back the completed instant {t} (restore) in rollback {r}"),
+        });
+    }
     let mut partitions: BTreeMap<String, RollbackPartitionMetadata> = BTreeMap::new();
     let mut deleted = 0usize;
     for req in plan.requests.iter().flatten() {
@@ -204,13 +236,13 @@ async fn execute(
                 ..Default::default()
             });
         for (f, size) in req.log_blocks_to_be_deleted.iter().flatten() {
-            let rel = f
-                .strip_prefix(&prefix)
-                .ok_or_else(|| HudiError::InvalidLocation {
+            let rel = table_relative(storage.location(), f).ok_or_else(|| {
+                HudiError::InvalidLocation {
                     location: f.clone(),
                     reason: format!("rollback plan of {r} names a file outside the table"),
-                })?;
-            let (new_rel, new_size) = append_rollback_block(storage, rel, r, &t).await?;
+                }
+            })?;
+            let (new_rel, new_size) = append_rollback_block(storage, &rel, r, &t).await?;
             pm.rollback_log_files
                 .get_or_insert_with(BTreeMap::new)
                 .insert(storage.display(&new_rel), new_size as i64);
@@ -219,19 +251,17 @@ async fn execute(
                 .insert(f.clone(), *size);
         }
         for f in &req.files_to_be_deleted {
-            let rel = f
-                .strip_prefix(&prefix)
-                .ok_or_else(|| HudiError::InvalidLocation {
+            let rel = table_relative(storage.location(), f).ok_or_else(|| {
+                HudiError::InvalidLocation {
                     location: f.clone(),
                     reason: format!("rollback plan of {r} names a file outside the table"),
-                })?;
-            match storage.delete(rel).await {
-                Ok(()) => {
-                    pm.success_delete_files.push(f.clone());
-                    deleted += 1;
                 }
-                Err(_) => pm.failed_delete_files.push(f.clone()),
-            }
+            })?;
+            // A delete that fails (other than on a missing file) stops the rollback unfinished:
+            // the next writer retries it, and the failed instant stays pending meanwhile.
+            storage.delete(&rel).await?;
+            pm.success_delete_files.push(f.clone());
+            deleted += 1;
         }
     }
     // The failed instant disappears from the timeline before the rollback completes.
@@ -339,4 +369,29 @@ pub async fn rollback_failed_writes(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::table_relative;
+
+    #[test]
+    fn plan_paths_in_other_forms_resolve_to_the_table() {
+        let rel = |l: &str, f: &str| table_relative(l, f);
+        assert_eq!(
+            rel("/opt/t", "/opt/t/p=1/f.parquet").as_deref(),
+            Some("p=1/f.parquet")
+        );
+        assert_eq!(
+            rel("/opt/t", "file:/opt/t/f.parquet").as_deref(),
+            Some("f.parquet")
+        );
+        assert_eq!(
+            rel("/opt/t", "file:///opt/t/a/.f_1.log.1_0-1-2").as_deref(),
+            Some("a/.f_1.log.1_0-1-2")
+        );
+        assert_eq!(rel("s3://b/t", "s3a://b/t/p/f").as_deref(), Some("p/f"));
+        assert_eq!(rel("/opt/t", "/opt/other/f"), None);
+        assert_eq!(rel("/opt/t", "/opt/tt/f"), None);
+    }
 }

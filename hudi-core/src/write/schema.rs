@@ -292,6 +292,7 @@ fn avro_field_type(
 }
 
 fn avro_field(f: &Field, namespace: &str, nullable_first: bool) -> Result<Value> {
+    check_field_name(f.name())?;
     let t = avro_field_type(f.data_type(), f.name(), namespace, nullable_first)?;
     Ok(if nullable_first {
         json!({"name": f.name(), "type": t, "default": null})
@@ -300,7 +301,39 @@ fn avro_field(f: &Field, namespace: &str, nullable_first: bool) -> Result<Value>
     })
 }
 
-/// The Avro schema of a table's records (`<table>_record` in namespace `hoodie.<table>`).
+/// Hudi's `HoodieAvroUtils.sanitizeName`: an invalid first character, then every character
+/// outside `[A-Za-z0-9_]`, becomes `__`.
+pub fn sanitize_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, c) in name.chars().enumerate() {
+        let ok = c.is_ascii_alphabetic() || c == '_' || (i > 0 && c.is_ascii_digit());
+        if ok {
+            out.push(c);
+        } else {
+            out.push_str("__");
+        }
+    }
+    out
+}
+
+fn check_field_name(name: &str) -> Result<()> {
+    let mut chars = name.chars();
+    let ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(err(
+            name,
+            "is not a valid Avro field name (a letter or _, then letters, digits or _)",
+        ))
+    }
+}
+
+/// The Avro schema of a table's records (`<table>_record` in namespace `hoodie.<table>`, with
+/// the table name sanitized as Hudi does).
 /// `nullable_first`: the writer form (`["null",T]` with default null, used in commit metadata
 /// and log blocks); otherwise the `hoodie.table.create.schema` form (`[T,"null"]`).
 pub fn avro_schema(
@@ -309,6 +342,7 @@ pub fn avro_schema(
     with_meta_fields: bool,
     nullable_first: bool,
 ) -> Result<String> {
+    let table_name = sanitize_name(table_name);
     let record = format!("{table_name}_record");
     let namespace = format!("hoodie.{table_name}");
     let child_ns = format!("{namespace}.{record}");
@@ -367,6 +401,19 @@ mod tests {
         assert_eq!(back.field(1).data_type(), &DataType::Decimal128(10, 5));
         assert_eq!(decimal_fixed_size(15), 7);
         assert_eq!(decimal_fixed_size(10), 5);
+        assert_eq!(sanitize_name("my-table"), "my__table");
+        assert_eq!(sanitize_name("2024_sales"), "__024_sales");
+        let t = avro_schema(
+            &Schema::new(vec![Field::new("a", DataType::Int32, true)]),
+            "my-table",
+            false,
+            true,
+        )
+        .unwrap();
+        assert!(parse_avro_schema(&t, "t").is_ok(), "{t}");
+        let bad = Schema::new(vec![Field::new("my col", DataType::Int32, true)]);
+        let e = avro_schema(&bad, "t", false, true).unwrap_err();
+        assert!(e.to_string().contains("'my col'"), "{e}");
     }
 
     #[test]
