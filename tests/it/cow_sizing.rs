@@ -377,3 +377,65 @@ fn custom_key_generator_stores_field_names_and_writes_typed_partitions() {
     let rows = oracle.rows(&path, "snapshot", json!({}));
     assert_eq!(crate::oracle::key_and_partition(&rows[0]).1, "eu/20231114");
 }
+
+#[test]
+fn file_groups_under_pending_clustering_are_left_alone() {
+    let Some(shared) = support::shared_dir("file_groups_under_pending_clustering") else {
+        return;
+    };
+    let mut oracle = Oracle::start(&support::oracle_python(&shared), &shared);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("t");
+    let t = rt.block_on(table(&path, &[]));
+    rt.block_on(
+        t.write(WriteOperation::Insert)
+            .execute_batches(vec![rows(0..3, 1, "a")]),
+    )
+    .expect("c1");
+    let t = rt.block_on(t.reload()).expect("reload");
+    let view = rt.block_on(t.file_system_view(None)).expect("view");
+    let fg = view.latest_slices()[0].file_id.clone();
+    // Hudi scheduled a clustering of that file group (v6: replacecommit.requested with a plan).
+    let c = hudi_core::timeline::transition::next_instant(
+        t.timeline(),
+        &hudi_core::timeline::transition::SystemClock,
+    );
+    let out = path.join(format!(".hoodie/{c}.replacecommit.requested"));
+    let script = format!(
+        r#"import fastavro, json
+slice = {{"type":"record","name":"HoodieSliceInfo","fields":[{{"name":"fileId","type":["null","string"]}},{{"name":"partitionPath","type":["null","string"],"default":None}}]}}
+schema = {{"type":"record","name":"HoodieRequestedReplaceMetadata","namespace":"org.apache.hudi.avro.model","fields":[
+ {{"name":"operationType","type":["null","string"]}},
+ {{"name":"clusteringPlan","type":["null",{{"type":"record","name":"HoodieClusteringPlan","fields":[
+   {{"name":"inputGroups","type":["null",{{"type":"array","items":{{"type":"record","name":"HoodieClusteringGroup","fields":[
+     {{"name":"slices","type":["null",{{"type":"array","items":slice}}]}}]}}}}]}}]}}]}}]}}
+rec = {{"operationType":"CLUSTER","clusteringPlan":{{"inputGroups":[{{"slices":[{{"fileId":"{fg}","partitionPath":""}}]}}]}}}}
+with open("{out}","wb") as f:
+    fastavro.writer(f, fastavro.parse_schema(schema), [rec])
+"#,
+        out = out.to_string_lossy()
+    );
+    let py = support::oracle_python(&shared)
+        .to_string_lossy()
+        .into_owned();
+    let (rc, _, err) = oracle.run(&[py, "-c".into(), script]);
+    assert_eq!(rc, 0, "{err}");
+    let t = rt.block_on(t.reload()).expect("reload");
+    let err = rt
+        .block_on(
+            t.write(WriteOperation::Upsert)
+                .execute_batches(vec![rows(1..2, 5, "u")]),
+        )
+        .expect_err("updates to a file group being clustered are refused");
+    assert!(err.to_string().contains("pending clustering"), "{err}");
+    // Inserts avoid the (small) file group and the clustering is not rolled back.
+    let t = rt.block_on(t.reload()).expect("reload");
+    rt.block_on(
+        t.write(WriteOperation::Insert)
+            .execute_batches(vec![rows(9..10, 1, "n")]),
+    )
+    .expect("insert");
+    assert_eq!(groups(&base_files(&path)).len(), 2);
+    assert!(out.exists(), "the pending clustering stays");
+}

@@ -272,6 +272,7 @@ impl WriteBuilder {
                 }
             }
         }
+        let clustering = rollback::pending_clustering_groups(&timeline).await?;
         let pc = plan::PlanContext {
             op: self.operation,
             wc: &wc,
@@ -279,6 +280,7 @@ impl WriteBuilder {
             merge_on_read,
             record_key_fields: &config.record_key_fields,
             pending_compactions: &pending_compactions,
+            clustering: &clustering,
             instant: &t,
         };
         let p = plan::plan(

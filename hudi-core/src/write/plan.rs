@@ -50,6 +50,8 @@ pub struct PlanContext<'a> {
     pub record_key_fields: &'a [String],
     /// File groups under a pending compaction, with its instant.
     pub pending_compactions: &'a HashMap<FileGroupId, InstantTime>,
+    /// File groups a pending clustering plan will replace, with its instant.
+    pub clustering: &'a HashMap<FileGroupId, InstantTime>,
     pub instant: &'a InstantTime,
 }
 
@@ -274,14 +276,19 @@ pub async fn plan(
             .into_values()
             .filter(|l| !l.rows.is_empty() || !l.deletes.is_empty())
             .collect();
-        return Ok(Plan {
-            groups: groups
-                .into_values()
-                .filter(|g| g.existing.is_none() || !g.changes.is_empty() || !g.inserts.is_empty())
-                .collect(),
-            logs,
-            replaced,
-        });
+        return reject_clustering(
+            pc,
+            Plan {
+                groups: groups
+                    .into_values()
+                    .filter(|g| {
+                        g.existing.is_none() || !g.changes.is_empty() || !g.inserts.is_empty()
+                    })
+                    .collect(),
+                logs,
+                replaced,
+            },
+        );
     }
 
     match op {
@@ -454,6 +461,7 @@ pub async fn plan(
             let mut small: Vec<&&FileSlice> = latest
                 .iter()
                 .filter(|s| s.partition == partition)
+                .filter(|s| !pc.clustering.contains_key(&id_of(s)))
                 .filter(|s| {
                     s.base_file
                         .as_ref()
@@ -495,15 +503,53 @@ pub async fn plan(
             );
         }
     }
-    Ok(Plan {
-        groups: groups.into_values().collect(),
-        logs: logs
-            .groups
-            .into_values()
-            .filter(|l| !l.rows.is_empty() || !l.deletes.is_empty())
-            .collect(),
-        replaced,
-    })
+    reject_clustering(
+        pc,
+        Plan {
+            groups: groups.into_values().collect(),
+            logs: logs
+                .groups
+                .into_values()
+                .filter(|l| !l.rows.is_empty() || !l.deletes.is_empty())
+                .collect(),
+            replaced,
+        },
+    )
+}
+
+/// Fails if the plan changes a file group that a pending clustering will replace: its output
+/// would be built from the older slice and the change lost (Hudi rejects such updates too).
+fn reject_clustering(pc: &PlanContext<'_>, plan: Plan) -> Result<Plan> {
+    let touched = plan
+        .groups
+        .iter()
+        .filter(|g| g.existing.is_some())
+        .map(|g| (g.partition.as_str(), g.file_id.as_str()))
+        .chain(
+            plan.logs
+                .iter()
+                .map(|l| (l.partition.as_str(), l.file_id.as_str())),
+        )
+        .chain(
+            plan.replaced
+                .iter()
+                .map(|r| (r.partition.as_str(), r.file_id.as_str())),
+        );
+    for (p, f) in touched {
+        let id = FileGroupId {
+            partition: p.to_string(),
+            file_id: f.to_string(),
+        };
+        if let Some(c) = pc.clustering.get(&id) {
+            return Err(crate::error::HudiError::Unsupported {
+                path: format!("file group {f} in partition '{p}'"),
+                feature: format!(
+                    "changing a file group that the pending clustering {c} will replace; run or roll back the clustering first"
+                ),
+            });
+        }
+    }
+    Ok(plan)
 }
 
 /// The ordering value a delete carries: a delete operation's is the "natural order" default

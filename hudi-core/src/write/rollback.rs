@@ -73,6 +73,47 @@ pub async fn is_rollbackable_write(timeline: &Timeline, i: &TimelineInstant) -> 
     }
 }
 
+/// File groups named by pending clustering plans (v6: a `replacecommit.requested` carrying a
+/// `clusteringPlan`), with the clustering instant.
+pub async fn pending_clustering_groups(
+    timeline: &Timeline,
+) -> Result<std::collections::HashMap<crate::fs_view::FileGroupId, InstantTime>> {
+    let mut out = std::collections::HashMap::new();
+    let pending: Vec<TimelineInstant> = timeline
+        .pending()
+        .filter(|i| matches!(i.action(), Action::ReplaceCommit | Action::Clustering))
+        .cloned()
+        .collect();
+    for i in pending {
+        let req = Instant::new(i.requested().clone(), i.planned_action, State::Requested);
+        let bytes = match timeline.read(&req).await {
+            Ok(b) if !b.is_empty() => b,
+            Ok(_) | Err(HudiError::NotFound { .. }) => continue,
+            Err(e) => return Err(e),
+        };
+        let v: serde_json::Value = decode_json_or_avro(&bytes)
+            .map_err(|e| avro_err(i.requested(), "requested replace metadata", e))?;
+        for g in v["clusteringPlan"]["inputGroups"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            for s in g["slices"].as_array().cloned().unwrap_or_default() {
+                if let (Some(f), Some(p)) = (s["fileId"].as_str(), s["partitionPath"].as_str()) {
+                    out.insert(
+                        crate::fs_view::FileGroupId {
+                            partition: p.to_string(),
+                            file_id: f.to_string(),
+                        },
+                        i.requested().clone(),
+                    );
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// What a pending instant left: files to delete, and log files that also hold other
 /// instants' blocks (written by an appending writer), which get a rollback command block.
 #[derive(Debug, Default)]
