@@ -382,3 +382,182 @@ fn upserts_and_deletes_into_spark_written_v6_mor_tables() {
         );
     }
 }
+
+/// (key, v) of the rows hudi-rs reads, sorted.
+fn hudi_rs_values(oracle: &mut Oracle, path: &Path, mode: &str) -> Vec<(String, f64)> {
+    let mut v: Vec<(String, f64)> = oracle
+        .rows(path, mode, json!({}))
+        .iter()
+        .map(|r| (key_and_partition(r).0, r["v"].as_f64().unwrap_or(-1.0)))
+        .collect();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
+}
+
+#[test]
+fn parquet_log_blocks_block_limits_and_log_rollover() {
+    let Some(shared) = support::shared_dir("parquet_log_blocks_block_limits_and_log_rollover")
+    else {
+        return;
+    };
+    let python = support::oracle_python(&shared);
+    let mut oracle = Oracle::start(&python, &shared);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    for (opts, want_files, kind) in [
+        (
+            vec![("hoodie.logfile.data.block.format", "parquet")],
+            1usize,
+            "PARQUET_DATA_BLOCK",
+        ),
+        // Tiny limits: one block per record, one log file per block.
+        (
+            vec![
+                ("hoodie.logfile.data.block.max.size", "1"),
+                ("hoodie.logfile.max.size", "1"),
+            ],
+            3,
+            "AVRO_DATA_BLOCK",
+        ),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t");
+        let mut b = TableBuilder::new(path.to_string_lossy())
+            .with_name("m")
+            .with_table_type(TableType::MergeOnRead)
+            .with_record_key_fields(vec!["id".into()])
+            .with_partition_fields(vec!["region".into()])
+            .with_precombine_field("ts");
+        for (k, v) in &opts {
+            b = b.with_option(*k, *v);
+        }
+        let t = rt.block_on(b.create()).expect("create");
+        rt.block_on(t.write(WriteOperation::Insert).execute_batches(vec![rows(
+            &[1, 2, 3],
+            1,
+            1.0,
+        )]))
+        .expect("c1");
+        let t = rt.block_on(t.reload()).expect("reload");
+        let before = files(&path);
+        rt.block_on(t.write(WriteOperation::Upsert).execute_batches(vec![rows(
+            &[1, 2, 3],
+            5,
+            2.0,
+        )]))
+        .expect("c2");
+        let logs: Vec<PathBuf> = files(&path).difference(&before).cloned().collect();
+        assert_eq!(logs.len(), want_files, "{opts:?}: {logs:?}");
+        assert_eq!(
+            hudi_rs_values(&mut oracle, &path, "snapshot"),
+            vec![("1".into(), 2.0), ("2".into(), 2.0), ("3".into(), 2.0)],
+            "{opts:?}"
+        );
+        assert_eq!(
+            hudi_rs_values(&mut oracle, &path, "read_optimized"),
+            vec![("1".into(), 1.0), ("2".into(), 1.0), ("3".into(), 1.0)]
+        );
+        let mut argv = vec![
+            python.to_string_lossy().into_owned(),
+            shared
+                .join("oracle/formats/walk_log.py")
+                .to_string_lossy()
+                .into_owned(),
+        ];
+        argv.extend(logs.iter().map(|p| p.to_string_lossy().into_owned()));
+        let (rc, out, err) = oracle.run(&argv);
+        // pyarrow may abort at interpreter exit after a parquet block; the walk is complete.
+        assert!(
+            rc == 0 || err.trim() == "terminate called without an active exception",
+            "{err}"
+        );
+        let blocks = if kind == "PARQUET_DATA_BLOCK" { 1 } else { 3 };
+        assert_eq!(out.matches(kind).count(), blocks, "{out}");
+    }
+}
+
+#[test]
+fn copy_on_write_tables_with_a_bucket_index() {
+    let Some(shared) = support::shared_dir("copy_on_write_tables_with_a_bucket_index") else {
+        return;
+    };
+    let mut oracle = Oracle::start(&support::oracle_python(&shared), &shared);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("t");
+    let t = rt
+        .block_on(
+            TableBuilder::new(path.to_string_lossy())
+                .with_record_key_fields(vec!["id".into()])
+                .with_partition_fields(vec!["region".into()])
+                .with_precombine_field("ts")
+                .with_index(hudi_core::write::config::IndexType::Bucket)
+                .with_option("hoodie.bucket.index.num.buckets", "2")
+                .create(),
+        )
+        .expect("create");
+    rt.block_on(t.write(WriteOperation::Insert).execute_batches(vec![rows(
+        &[1, 2, 3, 4, 5],
+        1,
+        1.0,
+    )]))
+    .expect("c1");
+    let t = rt.block_on(t.reload()).expect("reload");
+    rt.block_on(
+        t.write(WriteOperation::Upsert)
+            .execute_batches(vec![rows(&[2, 6], 5, 2.0)]),
+    )
+    .expect("c2");
+    let t = rt.block_on(t.reload()).expect("reload");
+    rt.block_on(
+        t.write(WriteOperation::Delete)
+            .execute_batches(vec![rows(&[5], 0, 0.0)]),
+    )
+    .expect("c3");
+    let want: Vec<(String, f64)> = vec![
+        ("1".into(), 1.0),
+        ("2".into(), 2.0),
+        ("3".into(), 1.0),
+        ("4".into(), 1.0),
+        ("6".into(), 2.0),
+    ];
+    assert_eq!(hudi_rs_values(&mut oracle, &path, "snapshot"), want);
+    // Every file group is a bucket: 2 buckets, so at most 2 file groups, ids `0000000N-`.
+    let t = rt.block_on(t.reload()).expect("reload");
+    let view = rt.block_on(t.file_system_view(None)).expect("view");
+    let ids: BTreeSet<String> = view
+        .latest_slices()
+        .iter()
+        .map(|s| s.file_id.clone())
+        .collect();
+    assert!(
+        ids.len() <= 2
+            && ids
+                .iter()
+                .all(|i| i.starts_with("00000000-") || i.starts_with("00000001-")),
+        "{ids:?}"
+    );
+    for s in view.latest_slices() {
+        let bucket: u32 = s.file_id[..8].parse().expect("bucket");
+        let (_, b) = rt.block_on(t.read().collect()).expect("read");
+        for batch in &b {
+            let keys = batch
+                .column_by_name("_hoodie_record_key")
+                .expect("k")
+                .as_string::<i32>();
+            let names = batch
+                .column_by_name("_hoodie_file_name")
+                .expect("f")
+                .as_string::<i32>();
+            for i in 0..batch.num_rows() {
+                if names.value(i).starts_with(&s.file_id) {
+                    let k = keys.value(i).to_string();
+                    assert_eq!(
+                        hudi_core::index::bucket::bucket_id(&k, &["id".to_string()], 2),
+                        bucket,
+                        "key {k}"
+                    );
+                }
+            }
+        }
+    }
+}
