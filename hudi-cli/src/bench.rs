@@ -29,9 +29,15 @@ struct Args {
     /// Directory for the table (a fresh subdirectory is made).
     #[arg(long, default_value = "/tmp/hudi-bench")]
     dir: PathBuf,
-    /// Index for the upsert.
+    /// Index for the upsert (BLOOM, SIMPLE, GLOBAL_BLOOM, GLOBAL_SIMPLE, BUCKET).
     #[arg(long, default_value = "BLOOM")]
     index: String,
+    /// Table type: cow or mor.
+    #[arg(long, default_value = "cow")]
+    table_type: String,
+    /// Buckets per partition (bucket index).
+    #[arg(long, default_value_t = 16)]
+    buckets: u32,
 }
 
 fn batch(ids: impl Iterator<Item = i64>, ts: i64) -> RecordBatch {
@@ -89,6 +95,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_partition_fields(vec!["region".into()])
         .with_precombine_field("ts")
         .with_option("hoodie.index.type", a.index.clone())
+        .with_option("hoodie.bucket.index.num.buckets", a.buckets.to_string())
+        .with_table_type(a.table_type.parse().map_err(|e: String| e)?)
         .create()
         .await?;
     let chunk = 100_000usize;
@@ -132,6 +140,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "upsert": {"rows": a.upsert, "seconds": upsert_s, "rows_per_s": a.upsert as f64 / upsert_s, "updated": u.records_updated, "inserted": u.records_inserted, "files": u.files_written, "index": a.index, "peak_rss_mb": rss_upsert},
             "snapshot_read": {"rows": rows, "seconds": read_s, "rows_per_s": rows as f64 / read_s, "peak_rss_mb": peak_rss_mb()},
             "table": path.to_string_lossy(),
+            "table_type": a.table_type,
         })
     );
     Ok(())
