@@ -74,6 +74,11 @@ impl Oracle {
         rows
     }
 
+    /// Canonical rows of a Parquet file (our reader's output), in the same form as [`rows`].
+    pub fn file_rows(&mut self, file: &Path) -> Vec<Value> {
+        self.rows(file, "snapshot", json!({"reader": "file"}))
+    }
+
     /// Runs a command through the oracle's Python (its checkers).
     pub fn run(&mut self, argv: &[String]) -> (i64, String, String) {
         let a = self.ask(json!({"op": "run", "argv": argv}));

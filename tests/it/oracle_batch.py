@@ -29,8 +29,11 @@ def main():
                 out["stdout"] = r.stdout
                 out["stderr"] = r.stderr
             else:
-                tab = ro.read_table(case["table"], "hudi", mode=case["mode"], start=case.get("start"),
-                                    end=case.get("end"), as_of=case.get("as_of"), columns=None)
+                if case.get("reader") == "file":
+                    tab = ro.read_file(case["table"])
+                else:
+                    tab = ro.read_table(case["table"], "hudi", mode=case["mode"], start=case.get("start"),
+                                        end=case.get("end"), as_of=case.get("as_of"), columns=None)
                 out["expected"] = ro.canonical_rows(tab)
                 if case.get("ours"):
                     out["actual"] = ro.canonical_rows(ro.read_file(case["ours"]))
