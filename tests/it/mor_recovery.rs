@@ -561,3 +561,96 @@ fn copy_on_write_tables_with_a_bucket_index() {
         }
     }
 }
+
+#[test]
+fn a_failed_append_to_a_shared_log_file_gets_a_rollback_block() {
+    let Some(shared) = support::shared_dir("a_failed_append_to_a_shared_log_file") else {
+        return;
+    };
+    let mut oracle = Oracle::start(&support::oracle_python(&shared), &shared);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("t");
+    let t = rt
+        .block_on(
+            TableBuilder::new(path.to_string_lossy())
+                .with_table_type(TableType::MergeOnRead)
+                .with_record_key_fields(vec!["id".into()])
+                .with_partition_fields(vec!["region".into()])
+                .with_precombine_field("ts")
+                .with_index(hudi_core::write::config::IndexType::Bucket)
+                .with_option("hoodie.bucket.index.num.buckets", "1")
+                .create(),
+        )
+        .expect("create");
+    rt.block_on(
+        t.write(WriteOperation::Insert)
+            .execute_batches(vec![rows(&[1, 2], 1, 1.0)]),
+    )
+    .expect("c1");
+    let first_log = files(&path)
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains(".log."))
+        .expect("c1 log");
+    let t = rt.block_on(t.reload()).expect("reload");
+    let before = files(&path);
+    let c2 = rt
+        .block_on(
+            t.write(WriteOperation::Upsert)
+                .execute_batches(vec![rows(&[2], 5, 9.0)]),
+        )
+        .expect("c2");
+    let c2_log = files(&path)
+        .difference(&before)
+        .next()
+        .cloned()
+        .expect("c2 log");
+    // Make it look like c2 appended to the first log file (as an HDFS writer does) and crashed.
+    let mut shared_bytes = std::fs::read(&first_log).expect("read");
+    shared_bytes.extend(std::fs::read(&c2_log).expect("read"));
+    std::fs::write(&first_log, &shared_bytes).expect("append");
+    std::fs::remove_file(&c2_log).expect("rm");
+    std::fs::remove_file(path.join(format!(".hoodie/{}.deltacommit", c2.instant))).expect("crash");
+    let rel = first_log
+        .strip_prefix(&path)
+        .expect("in")
+        .to_string_lossy()
+        .to_string();
+    let marker = path.join(format!(".hoodie/.temp/{}/{rel}.marker.APPEND", c2.instant));
+    std::fs::create_dir_all(marker.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&marker, b"").expect("marker");
+
+    let t = rt
+        .block_on(Table::open(&path.to_string_lossy()))
+        .expect("open");
+    let c3 = rt
+        .block_on(
+            t.write(WriteOperation::Upsert)
+                .execute_batches(vec![rows(&[1], 7, 3.0)]),
+        )
+        .expect("c3");
+    assert_eq!(c3.rolled_back, vec![c2.instant.clone()]);
+    assert!(
+        first_log.exists(),
+        "a log file that holds committed blocks is kept"
+    );
+    let rollback_logs: Vec<PathBuf> = files(&path)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with("_1-0-1"))
+        .collect();
+    assert_eq!(rollback_logs.len(), 1, "one rollback command block file");
+    let bytes = bytes::Bytes::from(std::fs::read(&rollback_logs[0]).expect("read"));
+    let walk = hudi_core::io::log_block::walk(&bytes);
+    assert!(walk.blocks.len() == 1 && walk.blocks[0].is_rollback_command());
+    assert_eq!(
+        walk.blocks[0].target_instant_time(),
+        Some(c2.instant.as_str())
+    );
+    assert_eq!(
+        hudi_rs_values(&mut oracle, &path, "snapshot"),
+        vec![("1".into(), 3.0), ("2".into(), 1.0)]
+    );
+    let t = rt.block_on(t.reload()).expect("reload");
+    let (_, b) = rt.block_on(t.read().collect()).expect("read");
+    assert_eq!(values(&b), vec![(1, 3.0), (2, 1.0)]);
+}
