@@ -65,13 +65,19 @@ fn string_col(values: Vec<String>) -> ArrayRef {
     Arc::new(StringArray::from(values))
 }
 
-/// Input rows with meta columns (seqno filled in later).
-fn new_rows(ctx: &WriteContext<'_>, rows: &[usize], file_name: &str) -> Result<RecordBatch> {
+/// Input rows with the meta columns of this commit: commit time, the given seqnos, key,
+/// partition path and `file_name` (a base file name, or the file id in log blocks).
+pub(super) fn rows_with_meta(
+    ctx: &WriteContext<'_>,
+    rows: &[usize],
+    seqnos: Vec<String>,
+    file_name: &str,
+) -> Result<RecordBatch> {
     let data = ctx.prepared.rows.take(rows)?;
     let n = rows.len();
     let mut cols: Vec<ArrayRef> = vec![
         string_col(vec![ctx.instant.to_string(); n]),
-        string_col(vec![String::new(); n]),
+        string_col(seqnos),
         string_col(rows.iter().map(|r| ctx.prepared.keys[*r].clone()).collect()),
         string_col(
             rows.iter()
@@ -189,7 +195,13 @@ pub async fn write_file_group(
         picks.push((1, input_rows.len()));
         input_rows.push(*r);
     }
-    let incoming = new_rows(ctx, &input_rows, &name)?;
+    // Seqnos of new rows depend on their final position; they are set while writing.
+    let incoming = rows_with_meta(
+        ctx,
+        &input_rows,
+        vec![String::new(); input_rows.len()],
+        &name,
+    )?;
 
     let mut bloom = BloomFilter::new(
         ctx.config.bloom_type,

@@ -3,11 +3,10 @@
 //! a delete block of the deleted keys; rolled over past `hoodie.logfile.max.size`.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Instant as Stopwatch;
 
 use apache_avro::schema::Schema as AvroSchema;
-use arrow::array::{ArrayRef, RecordBatch, StringArray};
+use arrow::array::RecordBatch;
 
 use crate::error::{HudiError, Result};
 use crate::fs_view::LogFile;
@@ -15,9 +14,9 @@ use crate::io::arrow_avro::{batch_to_records, encode_avro_data_content, encode_d
 use crate::io::log_block::{encode_block, BlockType, HeaderKey};
 use crate::io::parquet_writer::ParquetBuffer;
 use crate::model::metadata::{RuntimeStats, WriteStat};
-use crate::model::{InstantTime, LogFileName, OrderingValue, META_FIELDS};
+use crate::model::{InstantTime, LogFileName, OrderingValue};
 
-use super::handle::WriteContext;
+use super::handle::{rows_with_meta, WriteContext};
 use super::markers::{create_marker, MarkerType};
 
 /// Log data block format (`hoodie.logfile.data.block.format`).
@@ -71,30 +70,10 @@ fn log_rows(
     seq_start: usize,
     task: usize,
 ) -> Result<RecordBatch> {
-    let data = ctx.prepared.rows.take(rows)?;
-    let n = rows.len();
-    let s = |v: Vec<String>| Arc::new(StringArray::from(v)) as ArrayRef;
-    let mut cols: Vec<ArrayRef> = vec![
-        s(vec![ctx.instant.to_string(); n]),
-        s((0..n)
-            .map(|i| format!("{}_{task}_{}", ctx.instant, seq_start + i))
-            .collect()),
-        s(rows.iter().map(|r| ctx.prepared.keys[*r].clone()).collect()),
-        s(rows
-            .iter()
-            .map(|r| ctx.prepared.partitions[*r].clone())
-            .collect()),
-        s(vec![file_id.to_string(); n]),
-    ];
-    for f in ctx.schema.fields().iter().skip(META_FIELDS.len()) {
-        cols.push(
-            data.column_by_name(f.name())
-                .cloned()
-                .unwrap_or_else(|| arrow::array::new_null_array(f.data_type(), n)),
-        );
-    }
-    RecordBatch::try_new(ctx.schema.clone(), cols)
-        .map_err(|e| HudiError::arrow("building log records", e))
+    let seqnos = (0..rows.len())
+        .map(|i| format!("{}_{task}_{}", ctx.instant, seq_start + i))
+        .collect();
+    rows_with_meta(ctx, rows, seqnos, file_id)
 }
 
 /// Writes the group's new log file(s); returns the write stat.

@@ -106,6 +106,17 @@ pub struct WriteMetrics {
     pub rolled_back: Vec<InstantTime>,
 }
 
+impl WriteMetrics {
+    /// Counts one written file.
+    fn add(&mut self, stat: &crate::model::metadata::WriteStat) {
+        self.records_inserted += stat.num_inserts as u64;
+        self.records_updated += stat.num_update_writes as u64;
+        self.records_deleted += stat.num_deletes as u64;
+        self.files_written += 1;
+        self.bytes_written += stat.file_size_in_bytes as u64;
+    }
+}
+
 /// A write being configured; run it with [`WriteBuilder::execute`].
 #[derive(Debug, Clone)]
 pub struct WriteBuilder {
@@ -345,11 +356,7 @@ impl WriteBuilder {
         };
         for (task, fg) in p.groups.iter().enumerate() {
             let stat = write_file_group(&ctx, fg, task).await?;
-            metrics.records_inserted += stat.num_inserts as u64;
-            metrics.records_updated += stat.num_update_writes as u64;
-            metrics.records_deleted += stat.num_deletes as u64;
-            metrics.files_written += 1;
-            metrics.bytes_written += stat.file_size_in_bytes as u64;
+            metrics.add(&stat);
             meta.partition_to_write_stats
                 .entry(fg.partition.clone())
                 .or_default()
@@ -374,11 +381,7 @@ impl WriteBuilder {
                     task,
                 )
                 .await?;
-                metrics.records_inserted += stat.num_inserts as u64;
-                metrics.records_updated += stat.num_update_writes as u64;
-                metrics.records_deleted += stat.num_deletes as u64;
-                metrics.files_written += 1;
-                metrics.bytes_written += stat.file_size_in_bytes as u64;
+                metrics.add(&stat);
                 meta.partition_to_write_stats
                     .entry(lg.partition.clone())
                     .or_default()

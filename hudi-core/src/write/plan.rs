@@ -439,20 +439,7 @@ pub async fn plan(
                     .push(i);
             }
             for (b, rows) in by_bucket {
-                let id = FileGroupId {
-                    partition: partition.clone(),
-                    file_id: new_bucket_file_id(b),
-                };
-                groups.insert(
-                    id.clone(),
-                    FileGroupWrite {
-                        partition: id.partition.clone(),
-                        file_id: id.file_id.clone(),
-                        existing: None,
-                        changes: HashMap::new(),
-                        inserts: rows,
-                    },
-                );
+                new_group(&mut groups, &partition, new_bucket_file_id(b), rows);
             }
             continue;
         }
@@ -487,20 +474,7 @@ pub async fn plan(
             }
         }
         for chunk in rest.chunks(per_group.max(1)) {
-            let id = FileGroupId {
-                partition: partition.clone(),
-                file_id: new_file_id(),
-            };
-            groups.insert(
-                id.clone(),
-                FileGroupWrite {
-                    partition: id.partition.clone(),
-                    file_id: id.file_id.clone(),
-                    existing: None,
-                    changes: HashMap::new(),
-                    inserts: chunk.to_vec(),
-                },
-            );
+            new_group(&mut groups, &partition, new_file_id(), chunk.to_vec());
         }
     }
     reject_clustering(
@@ -560,6 +534,27 @@ fn delete_ordering(op: WriteOperation, row_ordering: &OrderingValue) -> Ordering
     } else {
         row_ordering.clone()
     }
+}
+
+/// A new file group receiving only inserts.
+fn new_group(
+    groups: &mut BTreeMap<FileGroupId, FileGroupWrite>,
+    partition: &str,
+    file_id: String,
+    inserts: Vec<usize>,
+) {
+    let id = FileGroupId {
+        partition: partition.to_string(),
+        file_id,
+    };
+    let fg = FileGroupWrite {
+        partition: id.partition.clone(),
+        file_id: id.file_id.clone(),
+        existing: None,
+        changes: HashMap::new(),
+        inserts,
+    };
+    groups.insert(id, fg);
 }
 
 fn id_of(s: &FileSlice) -> FileGroupId {
