@@ -226,6 +226,15 @@ fn indexes_route_updates_and_partition_moves() {
             &[("hoodie.bloom.index.update.partition.path", "false")],
             vec![s("1", "a", 2), s("2", "a", 2)],
         ),
+        // DefaultHoodieRecordPayload: an incoming record with a greater ordering value moves...
+        (
+            IndexType::GlobalSimple,
+            &[(
+                "hoodie.compaction.payload.class",
+                "org.apache.hudi.common.model.DefaultHoodieRecordPayload",
+            )],
+            vec![s("1", "b", 2), s("2", "a", 2)],
+        ),
     ];
     for (index, opts, want) in cases {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -244,6 +253,31 @@ fn indexes_route_updates_and_partition_moves() {
         let got = summary(&oracle.rows(&path, "snapshot", json!({})));
         assert_eq!(got, want, "{index:?} {opts:?}");
     }
+    // ... and one with a smaller ordering value neither moves nor overwrites the stored record.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("t");
+    let opts: &[(&str, &str)] = &[(
+        "hoodie.compaction.payload.class",
+        "org.apache.hudi.common.model.DefaultHoodieRecordPayload",
+    )];
+    let table = rt.block_on(simple_table(&path, IndexType::GlobalBloom, opts));
+    rt.block_on(
+        table
+            .write(WriteOperation::Insert)
+            .execute_batches(vec![simple_batch(&[1], "a", 5)]),
+    )
+    .expect("c1");
+    let table = rt.block_on(table.reload()).expect("reload");
+    rt.block_on(
+        table
+            .write(WriteOperation::Upsert)
+            .execute_batches(vec![simple_batch(&[1], "b", 2)]),
+    )
+    .expect("c2");
+    assert_eq!(
+        summary(&oracle.rows(&path, "snapshot", json!({}))),
+        vec![s("1", "a", 5)]
+    );
 }
 
 #[test]

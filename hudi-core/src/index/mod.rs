@@ -6,20 +6,23 @@ pub mod bucket;
 
 use std::collections::{HashMap, HashSet};
 
-use arrow::array::AsArray;
+use arrow::array::{Array, AsArray};
 
 use crate::error::Result;
 use crate::fs_view::{FileGroupId, FileSlice};
 use crate::io::base_file::{read_footer_kv, ParquetFile};
 use crate::io::bloom::{BloomFilter, FOOTER_KEY, MAX_RECORD_KEY, MIN_RECORD_KEY, TYPE_CODE_KEY};
-use crate::model::{InstantTime, RECORD_KEY_FIELD};
+use crate::model::{InstantTime, OrderingValue, RECORD_KEY_FIELD};
+use crate::read::merge::ordering_at;
 use crate::storage::Storage;
 
 /// Where a record lives now.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RecordLocation {
     pub group: FileGroupId,
     pub base_instant: InstantTime,
+    /// The stored record's ordering value (when an ordering field was asked for).
+    pub ordering: OrderingValue,
 }
 
 /// Which lookup: Bloom filters or plain key scans, per partition or global.
@@ -38,16 +41,37 @@ pub struct LookupStats {
 
 /// Every record key of a base file.
 pub async fn file_keys(storage: &Storage, path: &str) -> Result<Vec<String>> {
+    Ok(file_keys_and_ordering(storage, path, None)
+        .await?
+        .into_keys()
+        .collect())
+}
+
+/// Record keys of a base file with the value of `ordering_field` (if given).
+async fn file_keys_and_ordering(
+    storage: &Storage,
+    path: &str,
+    ordering_field: Option<&str>,
+) -> Result<HashMap<String, OrderingValue>> {
     let bytes = storage.get(path).await?;
     let file = ParquetFile::new(storage.display(path), bytes);
-    let mut out = Vec::new();
-    for b in file.read(Some(&[RECORD_KEY_FIELD.to_string()]))? {
+    let mut cols = vec![RECORD_KEY_FIELD.to_string()];
+    cols.extend(ordering_field.map(String::from));
+    let mut out = HashMap::new();
+    for b in file.read(Some(&cols))? {
         let b = b?;
-        if let Some(col) = b
+        let Some(keys) = b
             .column_by_name(RECORD_KEY_FIELD)
             .and_then(|c| c.as_string_opt::<i32>())
-        {
-            out.extend(col.iter().flatten().map(String::from));
+        else {
+            continue;
+        };
+        let ord = ordering_field.and_then(|f| b.column_by_name(f));
+        for i in 0..b.num_rows() {
+            if keys.is_valid(i) {
+                let o = ord.map_or(OrderingValue::Null, |c| ordering_at(c, i));
+                out.insert(keys.value(i).to_string(), o);
+            }
         }
     }
     Ok(out)
@@ -60,6 +84,7 @@ pub async fn lookup(
     storage: &Storage,
     kind: IndexKind,
     prune_by_ranges: bool,
+    ordering_field: Option<&str>,
     slices: &[&FileSlice],
     keys: &[(String, String)],
 ) -> Result<(HashMap<(String, String), RecordLocation>, LookupStats)> {
@@ -109,16 +134,20 @@ pub async fn lookup(
             continue;
         }
         stats.files_read += 1;
-        let present: HashSet<String> = file_keys(storage, &base.path).await?.into_iter().collect();
-        let loc = RecordLocation {
-            group: FileGroupId {
-                partition: s.partition.clone(),
-                file_id: s.file_id.clone(),
-            },
-            base_instant: s.base_instant.clone(),
+        let present = file_keys_and_ordering(storage, &base.path, ordering_field).await?;
+        let group = FileGroupId {
+            partition: s.partition.clone(),
+            file_id: s.file_id.clone(),
         };
-        for k in candidates.into_iter().filter(|k| present.contains(*k)) {
-            found.insert((k.to_string(), bucket.to_string()), loc.clone());
+        for k in candidates {
+            if let Some(o) = present.get(k) {
+                let loc = RecordLocation {
+                    group: group.clone(),
+                    base_instant: s.base_instant.clone(),
+                    ordering: o.clone(),
+                };
+                found.insert((k.to_string(), bucket.to_string()), loc);
+            }
         }
     }
     Ok((found, stats))

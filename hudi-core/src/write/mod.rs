@@ -292,6 +292,7 @@ impl WriteBuilder {
             record_key_fields: &config.record_key_fields,
             pending_compactions: &pending_compactions,
             clustering: &clustering,
+            ordering_field: ordering.as_deref(),
             instant: &t,
         };
         let p = plan::plan(

@@ -13,7 +13,7 @@ use crate::model::{InstantTime, OrderingValue};
 use crate::storage::Storage;
 use crate::timeline::Timeline;
 
-use super::config::{IndexType, WriteConfig};
+use super::config::{IndexType, Payload, WriteConfig};
 use super::handle::{Change, FileGroupWrite};
 use super::log_handle::LogGroupWrite;
 use super::records::Prepared;
@@ -53,6 +53,8 @@ pub struct PlanContext<'a> {
     /// File groups a pending clustering plan will replace, with its instant.
     pub clustering: &'a HashMap<FileGroupId, InstantTime>,
     pub instant: &'a InstantTime,
+    /// The precombine field, for payloads that compare ordering values.
+    pub ordering_field: Option<&'a str>,
 }
 
 /// Log targets of a merge-on-read commit, one per file group.
@@ -303,8 +305,17 @@ pub async fn plan(
                 bloom: matches!(wc.index, IndexType::Bloom | IndexType::GlobalBloom),
                 global,
             };
-            let (found, _) =
-                lookup(storage, kind, wc.bloom_prune_by_ranges, &latest, &keys).await?;
+            // DefaultHoodieRecordPayload compares ordering values: fetch the stored ones.
+            let ordering_field = pc.ordering_field.filter(|_| wc.payload == Payload::Default);
+            let (found, _) = lookup(
+                storage,
+                kind,
+                wc.bloom_prune_by_ranges,
+                ordering_field,
+                &latest,
+                &keys,
+            )
+            .await?;
             let live = prepared.live.clone();
             for i in live {
                 let bucket = if global {
@@ -345,6 +356,15 @@ pub async fn plan(
                     continue;
                 }
                 match loc {
+                    // A stored record with a greater ordering value wins (Default payload):
+                    // the incoming one is dropped, and nothing moves.
+                    Some(loc)
+                        if loc.group.partition != prepared.partitions[i]
+                            && wc.payload == Payload::Default
+                            && matches!(
+                                loc.ordering.compare(&prepared.ordering[i]),
+                                Some(std::cmp::Ordering::Greater)
+                            ) => {}
                     Some(loc)
                         if loc.group.partition != prepared.partitions[i]
                             && wc.update_partition_path =>
