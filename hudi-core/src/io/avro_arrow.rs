@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use apache_avro::schema::{InnerDecimalSchema, Schema as AvroSchema};
+use apache_avro::schema::Schema as AvroSchema;
 use apache_avro::types::Value;
 use arrow::array::{
     new_null_array, ArrayRef, BinaryArray, BooleanArray, Date32Array, Decimal128Array,
@@ -135,11 +135,6 @@ fn type_to_arrow(name: &str, schema: &AvroSchema) -> Result<(DataType, bool)> {
         }
     };
     Ok((dt, false))
-}
-
-/// Whether an Avro decimal schema is stored as bytes or fixed (for documentation of intent).
-pub fn decimal_is_fixed(inner: &InnerDecimalSchema) -> bool {
-    matches!(inner, InnerDecimalSchema::Fixed(_))
 }
 
 /// Builds a record batch with the `target` schema from decoded Avro records. Fields are

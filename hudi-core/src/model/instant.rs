@@ -209,11 +209,6 @@ impl Instant {
         }
     }
 
-    pub fn with_completion(mut self, completion: InstantTime) -> Self {
-        self.completion = Some(completion);
-        self
-    }
-
     pub fn is_completed(&self) -> bool {
         self.state == State::Completed
     }
