@@ -14,11 +14,11 @@ use futures::stream::{self, BoxStream, StreamExt};
 
 use crate::config::table::{BaseFileFormat, RecordMergeMode, TableConfig, TableType};
 use crate::error::{HudiError, Result};
-use crate::fs_view::{replaced_file_groups, CommitIndex, FileGroupId, FileSlice, FileSystemView};
+use crate::fs_view::{CommitIndex, FileGroupId, FileSlice, FileSystemView};
 use crate::io::align::align_batch;
 use crate::io::base_file::ParquetFile;
 use crate::io::log_reader::{LogContent, LogFileDecoder};
-use crate::model::{Action, InstantTime, COMMIT_TIME_FIELD};
+use crate::model::{InstantTime, COMMIT_TIME_FIELD};
 use crate::storage::Storage;
 use crate::timeline::Timeline;
 
@@ -179,7 +179,6 @@ async fn plan_incremental(
         .filter(|i| i.requested() >= &first && i.requested() <= &last)
         .collect();
     let mut touched: HashSet<FileGroupId> = HashSet::new();
-    let mut replaced_in_window: HashSet<FileGroupId> = HashSet::new();
     for i in window {
         let m = timeline.commit_metadata(&i.instant).await?;
         for (p, s) in m.write_stats() {
@@ -190,23 +189,13 @@ async fn plan_incremental(
                 });
             }
         }
-        if i.action() == Action::ReplaceCommit {
-            for (p, id) in m.replaced_file_ids() {
-                replaced_in_window.insert(FileGroupId {
-                    partition: p.to_string(),
-                    file_id: id.to_string(),
-                });
-            }
-        }
     }
+    // The view as of the last admitted instant already hides every group replaced by then.
     let view = FileSystemView::load(storage, timeline, Some(&last)).await?;
-    let replaced = replaced_file_groups(timeline, Some(&last)).await?;
     plan.slices = view
         .groups
         .iter()
-        .filter(|(id, _)| {
-            touched.contains(*id) && !replaced_in_window.contains(*id) && !replaced.contains(*id)
-        })
+        .filter(|(id, _)| touched.contains(*id))
         .filter_map(|(_, g)| g.slices.values().next_back().cloned())
         .collect();
     plan.index = CommitIndex::new(timeline, Some(&last));

@@ -214,7 +214,11 @@ impl WriteBuilder {
             });
         }
         let rolled = rollback_failed_writes(&self.storage, &opened, self.clock.as_ref()).await?;
-        let timeline = opened.reload().await?;
+        let timeline = if rolled.is_empty() {
+            opened
+        } else {
+            opened.reload().await?
+        };
         let mut options = config.raw.clone();
         options.extend(self.options.iter().map(|(k, v)| (k.clone(), v.clone())));
         let wc = WriteConfig::from_options(&options)?;
@@ -462,7 +466,8 @@ async fn current_schema(config: &TableConfig, timeline: &Timeline) -> Result<Opt
     Ok(Some(schema::stored_schema(&Schema::new(fields))?))
 }
 
-/// Writes `<partition>/.hoodie_partition_metadata` if the partition has none yet.
+/// Writes `<partition>/.hoodie_partition_metadata` if the partition has none yet (one
+/// create-if-absent: an existing file is left as it is).
 async fn write_partition_metadata(
     storage: &Storage,
     partition: &str,
@@ -474,9 +479,6 @@ async fn write_partition_metadata(
     } else {
         format!("{partition}/.hoodie_partition_metadata")
     };
-    if storage.exists(&path).await? {
-        return Ok(());
-    }
     let depth = if partition.is_empty() {
         0
     } else {
