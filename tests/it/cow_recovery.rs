@@ -14,7 +14,6 @@ use hudi_core::write::config::IndexType;
 use hudi_core::{Table, TableBuilder, WriteOperation};
 use serde_json::{json, Value};
 
-use crate::oracle::Oracle;
 use crate::support;
 
 fn simple_batch(ids: &[i32], region: &str, ts: i64) -> RecordBatch {
@@ -67,13 +66,11 @@ fn s(k: &str, p: &str, ts: i64) -> (String, String, i64) {
 
 #[test]
 fn a_crashed_write_is_invisible_then_rolled_back_by_the_next_write() {
-    let Some(shared) =
-        support::shared_dir("a_crashed_write_is_invisible_then_rolled_back_by_the_next_write")
+    let Some((_, mut oracle, rt)) =
+        crate::oracle::setup("a_crashed_write_is_invisible_then_rolled_back_by_the_next_write")
     else {
         return;
     };
-    let mut oracle = Oracle::start(&support::oracle_python(&shared), &shared);
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("t");
     let table = rt.block_on(simple_table(&path, IndexType::Bloom, &[]));
@@ -173,25 +170,22 @@ fn a_crashed_write_is_invisible_then_rolled_back_by_the_next_write() {
         .iter()
         .find(|n| n.ends_with(".rollback"))
         .expect("completed rollback");
-    let py = support::oracle_python(&shared)
-        .to_string_lossy()
-        .into_owned();
     let script = format!(
         "import fastavro,json;r=list(fastavro.reader(open('{}','rb')));print(json.dumps(r[0]['commitsRollback']))",
         path.join(".hoodie").join(completed).to_string_lossy()
     );
-    let (rc, out, err) = oracle.run(&[py, "-c".into(), script]);
+    let (rc, out, err) = oracle.python(&script);
     assert_eq!(rc, 0, "{err}");
     assert_eq!(out.trim(), format!("[\"{}\"]", c2.instant));
 }
 
 #[test]
 fn indexes_route_updates_and_partition_moves() {
-    let Some(shared) = support::shared_dir("indexes_route_updates_and_partition_moves") else {
+    let Some((_, mut oracle, rt)) =
+        crate::oracle::setup("indexes_route_updates_and_partition_moves")
+    else {
         return;
     };
-    let mut oracle = Oracle::start(&support::oracle_python(&shared), &shared);
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
     type Case = (
         IndexType,
         &'static [(&'static str, &'static str)],
@@ -282,23 +276,18 @@ fn indexes_route_updates_and_partition_moves() {
 
 #[test]
 fn upserts_and_deletes_into_a_spark_written_v6_table_read_back_through_hudi_rs() {
-    let Some(shared) = support::shared_dir("upserts_and_deletes_into_a_spark_written_v6_table")
+    let Some((shared, mut oracle, rt)) =
+        crate::oracle::setup("upserts_and_deletes_into_a_spark_written_v6_table")
     else {
         return;
     };
-    let mut oracle = Oracle::start(&support::oracle_python(&shared), &shared);
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
     let fx = support::fixtures(&shared)
         .into_iter()
         .find(|f| f.name.ends_with("cow/v6_complexkeygen_hivestyle"))
         .expect("fixture");
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("t");
-    for p in support::all_files(&fx.table) {
-        let dest = path.join(p.strip_prefix(&fx.table).expect("under"));
-        std::fs::create_dir_all(dest.parent().expect("parent")).expect("mkdir");
-        std::fs::copy(&p, &dest).expect("copy");
-    }
+    support::copy_tree(&fx.table, &path);
     let before = oracle.rows(&path, "snapshot", json!({}));
     let table = rt
         .block_on(Table::open(&path.to_string_lossy()))

@@ -8,7 +8,6 @@ use arrow::datatypes::{DataType, Field, Schema};
 use hudi_core::{Table, TableBuilder, WriteOperation};
 use serde_json::json;
 
-use crate::oracle::Oracle;
 use crate::support;
 
 fn rows(ids: std::ops::Range<i32>, ts: i64, note: &str) -> RecordBatch {
@@ -63,11 +62,9 @@ fn groups(files: &[String]) -> std::collections::BTreeSet<String> {
 
 #[test]
 fn inserts_fill_small_files_and_new_groups_respect_the_size_estimate() {
-    let Some(shared) = support::shared_dir("inserts_fill_small_files") else {
+    let Some((_, mut oracle, rt)) = crate::oracle::setup("inserts_fill_small_files") else {
         return;
     };
-    let mut oracle = Oracle::start(&support::oracle_python(&shared), &shared);
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("t");
     // 1 KiB max file and a 100-byte record estimate: 10 records per new file group.
@@ -121,11 +118,9 @@ fn inserts_fill_small_files_and_new_groups_respect_the_size_estimate() {
 
 #[test]
 fn default_payload_keeps_the_stored_record_when_it_is_newer() {
-    let Some(shared) = support::shared_dir("default_payload") else {
+    let Some((_, mut oracle, rt)) = crate::oracle::setup("default_payload") else {
         return;
     };
-    let mut oracle = Oracle::start(&support::oracle_python(&shared), &shared);
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
     for (payload, want) in [
         (
             "org.apache.hudi.common.model.DefaultHoodieRecordPayload",
@@ -266,11 +261,10 @@ fn region_rows(ids: &[i32], regions: &[&str]) -> RecordBatch {
 
 #[test]
 fn partition_values_are_escaped_on_disk_and_kept_out_of_hidden_folders() {
-    let Some(shared) = support::shared_dir("partition_values_are_escaped_on_disk") else {
+    let Some((_, mut oracle, rt)) = crate::oracle::setup("partition_values_are_escaped_on_disk")
+    else {
         return;
     };
-    let mut oracle = Oracle::start(&support::oracle_python(&shared), &shared);
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("my-table");
     // A table name that is no valid Avro name, hive-style url-encoded partitions.
@@ -342,11 +336,9 @@ fn partition_values_are_escaped_on_disk_and_kept_out_of_hidden_folders() {
 
 #[test]
 fn custom_key_generator_stores_field_names_and_writes_typed_partitions() {
-    let Some(shared) = support::shared_dir("custom_key_generator") else {
+    let Some((_, mut oracle, rt)) = crate::oracle::setup("custom_key_generator") else {
         return;
     };
-    let mut oracle = Oracle::start(&support::oracle_python(&shared), &shared);
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("t");
     let t = rt
@@ -380,11 +372,10 @@ fn custom_key_generator_stores_field_names_and_writes_typed_partitions() {
 
 #[test]
 fn file_groups_under_pending_clustering_are_left_alone() {
-    let Some(shared) = support::shared_dir("file_groups_under_pending_clustering") else {
+    let Some((_, mut oracle, rt)) = crate::oracle::setup("file_groups_under_pending_clustering")
+    else {
         return;
     };
-    let mut oracle = Oracle::start(&support::oracle_python(&shared), &shared);
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("t");
     let t = rt.block_on(table(&path, &[]));
@@ -416,10 +407,7 @@ with open("{out}","wb") as f:
 "#,
         out = out.to_string_lossy()
     );
-    let py = support::oracle_python(&shared)
-        .to_string_lossy()
-        .into_owned();
-    let (rc, _, err) = oracle.run(&[py, "-c".into(), script]);
+    let (rc, _, err) = oracle.python(&script);
     assert_eq!(rc, 0, "{err}");
     let t = rt.block_on(t.reload()).expect("reload");
     let err = rt

@@ -16,9 +16,6 @@ use hudi_core::keygen::KeyGenKind;
 use hudi_core::{Table, TableBuilder, WriteOperation};
 use serde_json::{json, Value};
 
-use crate::oracle::Oracle;
-use crate::support;
-
 #[derive(Debug, Clone)]
 struct Row {
     id: i32,
@@ -316,11 +313,11 @@ async fn create(path: &Path, keys: Keys) -> Table {
 
 #[test]
 fn cow_write_matrix_reads_back_through_hudi_rs() {
-    let Some(shared) = support::shared_dir("cow_write_matrix_reads_back_through_hudi_rs") else {
+    let Some((_, mut oracle, rt)) =
+        crate::oracle::setup("cow_write_matrix_reads_back_through_hudi_rs")
+    else {
         return;
     };
-    let mut oracle = Oracle::start(&support::oracle_python(&shared), &shared);
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
     let mut checks = 0;
     for keys in [
         Keys::Simple,
@@ -392,33 +389,14 @@ fn cow_write_matrix_reads_back_through_hudi_rs() {
             checks += 2;
         }
         // Hudi's own checkers on every file we wrote.
-        let py = |script: &str| {
-            vec![
-                "python3".to_string(),
-                shared
-                    .join("oracle/formats")
-                    .join(script)
-                    .to_string_lossy()
-                    .into_owned(),
-                path.to_string_lossy().into_owned(),
-            ]
-        };
-        let mut argv = py("verify_all_blooms.py");
-        argv[0] = support::oracle_python(&shared)
-            .to_string_lossy()
-            .into_owned();
-        let (rc, out, err) = oracle.run(&argv);
+        let (rc, out, err) = oracle.checker("verify_all_blooms.py", &[&path]);
         assert_eq!(rc, 0, "{err}");
         let summary = out.lines().last().unwrap_or_default().to_string();
         assert!(
             summary.contains("failures=0") && !summary.contains("False"),
             "{keys:?}: {summary}\n{out}"
         );
-        let mut argv = py("check_names.py");
-        argv[0] = support::oracle_python(&shared)
-            .to_string_lossy()
-            .into_owned();
-        let (rc, out, err) = oracle.run(&argv);
+        let (rc, out, err) = oracle.checker("check_names.py", &[&path]);
         assert_eq!(rc, 0, "{err}");
         assert!(out.contains("unparsed=0"), "{keys:?}: {out}");
     }

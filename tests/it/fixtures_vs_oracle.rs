@@ -1,12 +1,10 @@
 //! Every fixture table, read in every mode with `hudi read --output`, compared line for line
 //! with hudi-rs through the oracle's canonical JSON.
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
-
 use hudi_core::Table;
 use serde_json::{json, Value};
 
+use crate::oracle::Oracle;
 use crate::support;
 
 struct Case {
@@ -36,7 +34,6 @@ fn cases_for(
     let mut push = |label: String, args: Vec<String>, mut oracle: Value| {
         let id = cases.len();
         let ours = out_dir.join(format!("{id}.parquet"));
-        oracle["id"] = json!(id);
         oracle["table"] = json!(table_path);
         oracle["ours"] = json!(ours.to_string_lossy());
         cases.push(Case {
@@ -108,45 +105,14 @@ fn every_fixture_in_every_mode_matches_hudi_rs() {
         }
     }
 
-    // One Python process answers every case, and lists each fixture's instants.
-    let mut child = Command::new(&python)
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/it/oracle_batch.py"))
-        .arg(shared.join("oracle"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the oracle");
-    {
-        let mut stdin = child.stdin.take().expect("stdin");
-        for c in &cases {
-            writeln!(stdin, "{}", c.oracle).expect("write case");
-        }
-        for (i, fx) in fixtures.iter().enumerate() {
-            writeln!(
-                stdin,
-                "{}",
-                json!({"id": format!("instants{i}"), "op": "instants", "table": fx.table.to_string_lossy()})
-            )
-            .expect("write case");
-        }
-    }
-    let stdout = child.stdout.take().expect("stdout");
-    let answers: Vec<Value> = BufReader::new(stdout)
-        .lines()
-        .map(|l| serde_json::from_str(&l.expect("oracle line")).expect("oracle json"))
-        .collect();
-    assert!(
-        child.wait().expect("oracle exit").success(),
-        "the oracle failed"
-    );
+    // One Python process (the shared oracle driver) answers every case.
+    let mut oracle = Oracle::start(&python, &shared);
+    let answers: Vec<Value> = cases.iter().map(|c| oracle.ask(c.oracle.clone())).collect();
 
     let mut passed = 0usize;
     let mut failures = Vec::new();
     for c in &cases {
-        let a = answers
-            .iter()
-            .find(|a| a["id"] == json!(c.id))
-            .expect("an answer per case");
+        let a = &answers[c.id];
         let what = format!("{} [{}]", c.fixture, c.label);
         if let Some(e) = a.get("error") {
             failures.push(format!("{what}: the oracle failed: {e}"));
@@ -168,11 +134,8 @@ fn every_fixture_in_every_mode_matches_hudi_rs() {
         }
     }
     // Our completed write instants are the oracle's.
-    for (i, fx) in fixtures.iter().enumerate() {
-        let a = answers
-            .iter()
-            .find(|a| a["id"] == json!(format!("instants{i}")))
-            .expect("instants");
+    for fx in &fixtures {
+        let a = oracle.ask(json!({"op": "instants", "table": fx.table.to_string_lossy()}));
         let theirs: Vec<(String, Option<String>)> = a["instants"]
             .as_array()
             .cloned()

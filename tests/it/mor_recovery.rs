@@ -82,12 +82,11 @@ fn values(batches: &[RecordBatch]) -> Vec<(i32, f64)> {
 
 #[test]
 fn a_crashed_delta_commit_is_invisible_and_rolled_back() {
-    let Some(shared) = support::shared_dir("a_crashed_delta_commit_is_invisible_and_rolled_back")
+    let Some((_, mut oracle, rt)) =
+        crate::oracle::setup("a_crashed_delta_commit_is_invisible_and_rolled_back")
     else {
         return;
     };
-    let mut oracle = Oracle::start(&support::oracle_python(&shared), &shared);
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("t");
     let t = rt.block_on(mor_table(&path));
@@ -111,15 +110,7 @@ fn a_crashed_delta_commit_is_invisible_and_rolled_back() {
         .expect("c2 wrote a log file")
         .clone();
     // Crash before the completed instant: the marker is still there, the commit is not.
-    std::fs::remove_file(path.join(format!(".hoodie/{}.deltacommit", c2.instant))).expect("crash");
-    let rel = log
-        .strip_prefix(&path)
-        .expect("in table")
-        .to_string_lossy()
-        .to_string();
-    let marker = path.join(format!(".hoodie/.temp/{}/{rel}.marker.APPEND", c2.instant));
-    std::fs::create_dir_all(marker.parent().expect("parent")).expect("mkdir");
-    std::fs::write(&marker, b"").expect("marker");
+    support::crash_with_append_marker(&path, c2.instant.as_str(), "deltacommit", &log);
 
     let crashed = rt
         .block_on(Table::open(&path.to_string_lossy()))
@@ -171,13 +162,11 @@ fn a_crashed_delta_commit_is_invisible_and_rolled_back() {
 
 #[test]
 fn logs_written_during_a_pending_compaction_join_its_slice() {
-    let Some(shared) =
-        support::shared_dir("logs_written_during_a_pending_compaction_join_its_slice")
+    let Some((_, mut oracle, rt)) =
+        crate::oracle::setup("logs_written_during_a_pending_compaction_join_its_slice")
     else {
         return;
     };
-    let mut oracle = Oracle::start(&support::oracle_python(&shared), &shared);
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("t");
     let t = rt.block_on(mor_table(&path));
@@ -229,10 +218,7 @@ with open("{out}","wb") as f:
         fid = slice.file_id,
         out = plan_path.to_string_lossy()
     );
-    let py = support::oracle_python(&shared)
-        .to_string_lossy()
-        .into_owned();
-    let (rc, _, err) = oracle.run(&[py, "-c".into(), script]);
+    let (rc, _, err) = oracle.python(&script);
     assert_eq!(rc, 0, "{err}");
 
     let t = rt.block_on(t.reload()).expect("reload");
@@ -262,22 +248,13 @@ with open("{out}","wb") as f:
     assert_eq!(values(&b), vec![(1, 1.0), (2, 1.0)]);
 }
 
-fn copy_fixture(from: &Path, to: &Path) {
-    for p in support::all_files(from) {
-        let dest = to.join(p.strip_prefix(from).expect("under"));
-        std::fs::create_dir_all(dest.parent().expect("parent")).expect("mkdir");
-        std::fs::copy(&p, &dest).expect("copy");
-    }
-}
-
 #[test]
 fn upserts_and_deletes_into_spark_written_v6_mor_tables() {
-    let Some(shared) = support::shared_dir("upserts_and_deletes_into_spark_written_v6_mor_tables")
+    let Some((shared, mut oracle, rt)) =
+        crate::oracle::setup("upserts_and_deletes_into_spark_written_v6_mor_tables")
     else {
         return;
     };
-    let mut oracle = Oracle::start(&support::oracle_python(&shared), &shared);
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
     for name in [
         "quickstart_trips_table/mor/avro/v6_trips_8i1u",
         "sample_table/mor/parquet/v6_simplekeygen_nonhivestyle",
@@ -288,7 +265,7 @@ fn upserts_and_deletes_into_spark_written_v6_mor_tables() {
             .expect("fixture");
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("t");
-        copy_fixture(&fx.table, &path);
+        support::copy_tree(&fx.table, &path);
         let before = oracle.rows(&path, "snapshot", json!({}));
         let table = rt
             .block_on(Table::open(&path.to_string_lossy()))
@@ -456,15 +433,8 @@ fn parquet_log_blocks_block_limits_and_log_rollover() {
             hudi_rs_values(&mut oracle, &path, "read_optimized"),
             vec![("1".into(), 1.0), ("2".into(), 1.0), ("3".into(), 1.0)]
         );
-        let mut argv = vec![
-            python.to_string_lossy().into_owned(),
-            shared
-                .join("oracle/formats/walk_log.py")
-                .to_string_lossy()
-                .into_owned(),
-        ];
-        argv.extend(logs.iter().map(|p| p.to_string_lossy().into_owned()));
-        let (rc, out, err) = oracle.run(&argv);
+        let logs: Vec<&Path> = logs.iter().map(PathBuf::as_path).collect();
+        let (rc, out, err) = oracle.checker("walk_log.py", &logs);
         // pyarrow may abort at interpreter exit after a parquet block; the walk is complete.
         assert!(
             rc == 0 || err.trim() == "terminate called without an active exception",
@@ -477,11 +447,11 @@ fn parquet_log_blocks_block_limits_and_log_rollover() {
 
 #[test]
 fn copy_on_write_tables_with_a_bucket_index() {
-    let Some(shared) = support::shared_dir("copy_on_write_tables_with_a_bucket_index") else {
+    let Some((_, mut oracle, rt)) =
+        crate::oracle::setup("copy_on_write_tables_with_a_bucket_index")
+    else {
         return;
     };
-    let mut oracle = Oracle::start(&support::oracle_python(&shared), &shared);
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("t");
     let t = rt
@@ -564,11 +534,10 @@ fn copy_on_write_tables_with_a_bucket_index() {
 
 #[test]
 fn a_failed_append_to_a_shared_log_file_gets_a_rollback_block() {
-    let Some(shared) = support::shared_dir("a_failed_append_to_a_shared_log_file") else {
+    let Some((_, mut oracle, rt)) = crate::oracle::setup("a_failed_append_to_a_shared_log_file")
+    else {
         return;
     };
-    let mut oracle = Oracle::start(&support::oracle_python(&shared), &shared);
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("t");
     let t = rt
@@ -610,15 +579,7 @@ fn a_failed_append_to_a_shared_log_file_gets_a_rollback_block() {
     shared_bytes.extend(std::fs::read(&c2_log).expect("read"));
     std::fs::write(&first_log, &shared_bytes).expect("append");
     std::fs::remove_file(&c2_log).expect("rm");
-    std::fs::remove_file(path.join(format!(".hoodie/{}.deltacommit", c2.instant))).expect("crash");
-    let rel = first_log
-        .strip_prefix(&path)
-        .expect("in")
-        .to_string_lossy()
-        .to_string();
-    let marker = path.join(format!(".hoodie/.temp/{}/{rel}.marker.APPEND", c2.instant));
-    std::fs::create_dir_all(marker.parent().expect("parent")).expect("mkdir");
-    std::fs::write(&marker, b"").expect("marker");
+    support::crash_with_append_marker(&path, c2.instant.as_str(), "deltacommit", &first_log);
 
     let t = rt
         .block_on(Table::open(&path.to_string_lossy()))

@@ -5,7 +5,7 @@
 //! what log files hold. Every log file we write must walk cleanly with `walk_log.py`.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::array::{
@@ -329,16 +329,9 @@ fn mor_write_matrix_reads_back_through_hudi_rs() {
         }
     }
     // The oracle's walker decodes every block (delete blocks with the wrapper-union schema).
-    let mut argv = vec![
-        python.to_string_lossy().into_owned(),
-        shared
-            .join("oracle/formats/walk_log.py")
-            .to_string_lossy()
-            .into_owned(),
-        "-v".into(),
-    ];
-    argv.extend(log_files.iter().map(|p| p.to_string_lossy().into_owned()));
-    let (rc, out, err) = oracle.run(&argv);
+    let mut args: Vec<&Path> = vec![Path::new("-v")];
+    args.extend(log_files.iter().map(PathBuf::as_path));
+    let (rc, out, err) = oracle.checker("walk_log.py", &args);
     assert_eq!(rc, 0, "walk_log.py failed: {err}\n{out}");
     assert!(
         !out.contains("Traceback") && !out.to_lowercase().contains("error"),

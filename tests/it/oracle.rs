@@ -1,12 +1,14 @@
 //! A long-lived oracle process: canonical rows of hudi-rs reads, on demand.
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use serde_json::{json, Value};
 
 pub struct Oracle {
+    python: PathBuf,
+    shared: PathBuf,
     child: Child,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
@@ -25,6 +27,8 @@ impl Oracle {
         let stdin = child.stdin.take().expect("stdin");
         let stdout = BufReader::new(child.stdout.take().expect("stdout"));
         Oracle {
+            python: python.to_path_buf(),
+            shared: shared.to_path_buf(),
             child,
             stdin,
             stdout,
@@ -32,7 +36,8 @@ impl Oracle {
         }
     }
 
-    fn ask(&mut self, mut case: Value) -> Value {
+    /// Sends one case to the driver (`oracle_batch.py`) and returns its answer.
+    pub fn ask(&mut self, mut case: Value) -> Value {
         case["id"] = json!(self.next);
         self.next += 1;
         writeln!(self.stdin, "{case}").expect("write to oracle");
@@ -79,8 +84,32 @@ impl Oracle {
         self.rows(file, "snapshot", json!({"reader": "file"}))
     }
 
-    /// Runs a command through the oracle's Python (its checkers).
-    pub fn run(&mut self, argv: &[String]) -> (i64, String, String) {
+    /// Runs a Python snippet in the oracle's venv (fastavro etc.).
+    pub fn python(&mut self, code: &str) -> (i64, String, String) {
+        let argv = [
+            self.python.to_string_lossy().into_owned(),
+            "-c".into(),
+            code.to_string(),
+        ];
+        self.run(&argv)
+    }
+
+    /// Runs one of the oracle's format checkers (`shared/oracle/formats/<script>`) on files.
+    pub fn checker(&mut self, script: &str, args: &[&Path]) -> (i64, String, String) {
+        let mut argv = vec![
+            self.python.to_string_lossy().into_owned(),
+            self.shared
+                .join("oracle/formats")
+                .join(script)
+                .to_string_lossy()
+                .into_owned(),
+        ];
+        argv.extend(args.iter().map(|a| a.to_string_lossy().into_owned()));
+        self.run(&argv)
+    }
+
+    /// Runs a command in the oracle's process.
+    fn run(&mut self, argv: &[String]) -> (i64, String, String) {
         let a = self.ask(json!({"op": "run", "argv": argv}));
         (
             a["rc"].as_i64().unwrap_or(-1),
@@ -88,6 +117,15 @@ impl Oracle {
             a["stderr"].as_str().unwrap_or_default().to_string(),
         )
     }
+}
+
+/// What most oracle-checked tests start with: the shared directory (or `None` after printing
+/// why the test is skipped), a running oracle, and a tokio runtime.
+pub fn setup(test: &str) -> Option<(PathBuf, Oracle, tokio::runtime::Runtime)> {
+    let shared = crate::support::shared_dir(test)?;
+    let oracle = Oracle::start(&crate::support::oracle_python(&shared), &shared);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    Some((shared, oracle, rt))
 }
 
 /// `(_hoodie_record_key, _hoodie_partition_path)` of a row.

@@ -43,6 +43,29 @@ pub fn all_files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Copies a directory tree (a fixture table into a scratch location).
+pub fn copy_tree(from: &Path, to: &Path) {
+    for p in all_files(from) {
+        let dest = to.join(p.strip_prefix(from).expect("under the source"));
+        std::fs::create_dir_all(dest.parent().expect("parent")).expect("mkdir");
+        std::fs::copy(&p, &dest).expect("copy");
+    }
+}
+
+/// Leaves the state a writer crashes in: `instant`'s completed file removed and an APPEND
+/// marker naming `file` (a path inside `table`).
+pub fn crash_with_append_marker(table: &Path, instant: &str, action: &str, file: &Path) {
+    std::fs::remove_file(table.join(format!(".hoodie/{instant}.{action}"))).expect("crash");
+    let rel = file
+        .strip_prefix(table)
+        .expect("in the table")
+        .to_string_lossy()
+        .to_string();
+    let marker = table.join(format!(".hoodie/.temp/{instant}/{rel}.marker.APPEND"));
+    std::fs::create_dir_all(marker.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&marker, b"").expect("marker");
+}
+
 /// A fixture table: its zip, and the table directory once unzipped.
 #[derive(Debug, Clone)]
 pub struct Fixture {

@@ -1,20 +1,10 @@
 //! Only committed files are visible: a write whose completed instant file is missing (crashed
 //! before committing) or a stray file of an unknown instant never shows in any read.
 
-use std::path::Path;
-
 use arrow::array::{AsArray, RecordBatch};
 use hudi_core::{InstantTime, Table};
 
 use crate::support;
-
-fn copy_dir(from: &Path, to: &Path) {
-    for p in support::all_files(from) {
-        let dest = to.join(p.strip_prefix(from).expect("under the table"));
-        std::fs::create_dir_all(dest.parent().expect("parent")).expect("mkdir");
-        std::fs::copy(&p, &dest).expect("copy");
-    }
-}
 
 /// Sorted (record key, commit time, file name) of every row.
 fn keys(batches: &[RecordBatch]) -> Vec<(String, String, String)> {
@@ -73,7 +63,7 @@ fn files_of_uncommitted_instants_are_never_read() {
 
         // Crash before commit: the completed file of the last write is gone.
         let dir = tempfile::tempdir().expect("tempdir");
-        copy_dir(&fx.table, dir.path());
+        support::copy_tree(&fx.table, dir.path());
         let tl_dir = original.timeline().dir().to_string();
         std::fs::remove_file(
             dir.path()
