@@ -13,7 +13,6 @@ use crate::fs_view::{FileGroupId, FileSlice};
 use crate::io::base_file::{read_footer_kv, ParquetFile};
 use crate::io::bloom::{BloomFilter, FOOTER_KEY, MAX_RECORD_KEY, MIN_RECORD_KEY, TYPE_CODE_KEY};
 use crate::model::{InstantTime, OrderingValue, RECORD_KEY_FIELD};
-use crate::read::merge::ordering_at;
 use crate::storage::Storage;
 
 /// Where a record lives now.
@@ -69,7 +68,7 @@ async fn file_keys_and_ordering(
         let ord = ordering_field.and_then(|f| b.column_by_name(f));
         for i in 0..b.num_rows() {
             if keys.is_valid(i) {
-                let o = ord.map_or(OrderingValue::Null, |c| ordering_at(c, i));
+                let o = ord.map_or(OrderingValue::Null, |c| OrderingValue::from_array(c, i));
                 out.insert(keys.value(i).to_string(), o);
             }
         }

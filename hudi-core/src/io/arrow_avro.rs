@@ -130,15 +130,7 @@ pub fn cell_value(arr: &ArrayRef, row: usize, schema: &AvroSchema, ctx: &str) ->
                 .value(row);
             match &d.inner {
                 InnerDecimalSchema::Fixed(f) => Value::Fixed(f.size, fixed_bytes(v, f.size)),
-                InnerDecimalSchema::Bytes => {
-                    let mut b = v.to_be_bytes().to_vec();
-                    while b.len() > 1
-                        && ((b[0] == 0 && b[1] & 0x80 == 0) || (b[0] == 0xFF && b[1] & 0x80 != 0))
-                    {
-                        b.remove(0);
-                    }
-                    Value::Bytes(b)
-                }
+                InnerDecimalSchema::Bytes => Value::Bytes(minimal_be_bytes(v)),
             }
         }
         AvroSchema::Array(a) => {
@@ -244,23 +236,82 @@ pub fn encode_avro_data_content(
     Ok(out)
 }
 
-/// The wrapper record (and its union branch) of an ordering value in a delete block.
-fn ordering_wrapper(o: &OrderingValue) -> Value {
+/// Union branches of `HoodieDeleteRecord.orderingVal` (Hudi 0.14/0.15's wrapper records).
+pub mod wrapper {
+    pub const NULL: u32 = 0;
+    pub const BOOLEAN: u32 = 1;
+    pub const INT: u32 = 2;
+    pub const LONG: u32 = 3;
+    pub const FLOAT: u32 = 4;
+    pub const DOUBLE: u32 = 5;
+    pub const BYTES: u32 = 6;
+    pub const STRING: u32 = 7;
+    pub const DATE: u32 = 8;
+    pub const DECIMAL: u32 = 9;
+    pub const TIME_MICROS: u32 = 10;
+    pub const TIMESTAMP_MICROS: u32 = 11;
+    /// `DecimalWrapper.value` is `decimal(30, 15)`: Java rescales every decimal to it.
+    pub const DECIMAL_SCALE: i8 = 15;
+    pub const DECIMAL_PRECISION: u32 = 30;
+}
+
+/// A decimal's unscaled value at `DecimalWrapper`'s scale (15), as Java's
+/// `BigDecimal.setScale(15)` makes it; `None` when that would round or overflow decimal(30).
+fn decimal_at_wrapper_scale(v: i128, scale: i8) -> Option<i128> {
+    let up = wrapper::DECIMAL_SCALE.checked_sub(scale)?;
+    let rescaled = if up >= 0 {
+        v.checked_mul(10i128.checked_pow(up as u32)?)?
+    } else {
+        let p = 10i128.checked_pow(u32::from(up.unsigned_abs()))?;
+        (v % p == 0).then(|| v / p)?
+    };
+    (rescaled.unsigned_abs() < 10u128.pow(wrapper::DECIMAL_PRECISION)).then_some(rescaled)
+}
+
+/// Minimal two's-complement big-endian bytes (Java's `BigInteger.toByteArray`).
+fn minimal_be_bytes(v: i128) -> Vec<u8> {
+    let mut b = v.to_be_bytes().to_vec();
+    while b.len() > 1 && ((b[0] == 0 && b[1] & 0x80 == 0) || (b[0] == 0xFF && b[1] & 0x80 != 0)) {
+        b.remove(0);
+    }
+    b
+}
+
+/// The wrapper record of an ordering value in a delete block, as Java's
+/// `HoodieAvroUtils.wrapValueIntoAvro` makes it: one wrapper per Java class, decimals at scale
+/// 15; a missing value is the natural-order `Integer` 0 (what Java's records without an
+/// ordering value carry; a null would fail Java's log scanner).
+fn ordering_wrapper(o: &OrderingValue, key: &str) -> Result<Value> {
     let wrap =
         |i: u32, v: Value| Value::Union(i, Box::new(Value::Record(vec![("value".into(), v)])));
-    match o {
-        OrderingValue::Null => Value::Union(0, Box::new(Value::Null)),
-        OrderingValue::Bool(b) => wrap(1, Value::Boolean(*b)),
-        OrderingValue::Int(i) if i32::try_from(*i).is_ok() => wrap(2, Value::Int(*i as i32)),
-        OrderingValue::Int(i) => wrap(3, Value::Long(*i)),
-        OrderingValue::Float(f) => wrap(5, Value::Double(*f)),
-        OrderingValue::Bytes(b) => wrap(6, Value::Bytes(b.clone())),
-        OrderingValue::Str(s) => wrap(7, Value::String(s.clone())),
-        OrderingValue::Decimal(v, _) => wrap(
-            9,
-            Value::Decimal(apache_avro::Decimal::from(v.to_be_bytes().to_vec())),
-        ),
-    }
+    Ok(match o {
+        OrderingValue::Null => wrap(wrapper::INT, Value::Int(0)),
+        OrderingValue::Bool(b) => wrap(wrapper::BOOLEAN, Value::Boolean(*b)),
+        OrderingValue::Int(i) => wrap(wrapper::INT, Value::Int(*i)),
+        OrderingValue::Long(i) => wrap(wrapper::LONG, Value::Long(*i)),
+        OrderingValue::Float(f) => wrap(wrapper::FLOAT, Value::Float(*f)),
+        OrderingValue::Double(f) => wrap(wrapper::DOUBLE, Value::Double(*f)),
+        OrderingValue::Bytes(b) => wrap(wrapper::BYTES, Value::Bytes(b.clone())),
+        OrderingValue::Str(s) | OrderingValue::Utf8(s) => {
+            wrap(wrapper::STRING, Value::String(s.clone()))
+        }
+        OrderingValue::Date(d) => wrap(wrapper::DATE, Value::Int(*d)),
+        OrderingValue::Instant(t) => wrap(wrapper::TIMESTAMP_MICROS, Value::TimestampMicros(*t)),
+        OrderingValue::Decimal(v, s) | OrderingValue::Fixed(v, s) => {
+            let at15 = decimal_at_wrapper_scale(*v, *s).ok_or_else(|| {
+                err(
+                    "delete block",
+                    format!(
+                        "the ordering value of key '{key}' (unscaled {v}, scale {s}) does not fit Hudi's DecimalWrapper (decimal(30,15))"
+                    ),
+                )
+            })?;
+            wrap(
+                wrapper::DECIMAL,
+                Value::Decimal(apache_avro::Decimal::from(minimal_be_bytes(at15))),
+            )
+        }
+    })
 }
 
 /// The content of a version-3 delete block: `HoodieDeleteRecordList` with wrapper-record
@@ -272,7 +323,7 @@ pub fn encode_delete_content(
     let items: Vec<Value> = deletes
         .iter()
         .map(|(k, p, o)| {
-            Value::Record(vec![
+            Ok(Value::Record(vec![
                 (
                     "recordKey".into(),
                     Value::Union(1, Box::new(Value::String(k.clone()))),
@@ -281,10 +332,10 @@ pub fn encode_delete_content(
                     "partitionPath".into(),
                     Value::Union(1, Box::new(Value::String(p.clone()))),
                 ),
-                ("orderingVal".into(), ordering_wrapper(o)),
-            ])
+                ("orderingVal".into(), ordering_wrapper(o, k)?),
+            ]))
         })
-        .collect();
+        .collect::<Result<_>>()?;
     let value = Value::Record(vec![("deleteRecordList".into(), Value::Array(items))]);
     let writer = apache_avro::writer::datum::GenericDatumWriter::builder(delete_schema)
         .build()

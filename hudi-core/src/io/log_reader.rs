@@ -236,20 +236,17 @@ impl LogFileDecoder {
             let mut partition = None;
             let mut ordering = OrderingValue::Null;
             for (name, val) in fields {
-                let val = match val {
-                    Value::Union(_, inner) => *inner,
-                    v => v,
-                };
                 match (name.as_str(), val) {
+                    ("orderingVal", Value::Union(branch, w)) => {
+                        ordering = unwrap_ordering(branch, *w)
+                    }
+                    (name, Value::Union(_, inner)) => match (name, *inner) {
+                        ("recordKey", Value::String(s)) => key = Some(s),
+                        ("partitionPath", Value::String(s)) => partition = Some(s),
+                        _ => {}
+                    },
                     ("recordKey", Value::String(s)) => key = Some(s),
                     ("partitionPath", Value::String(s)) => partition = Some(s),
-                    ("orderingVal", Value::Record(w)) => {
-                        ordering = w
-                            .into_iter()
-                            .next()
-                            .map(|(_, v)| ordering_of(&v))
-                            .unwrap_or(OrderingValue::Null)
-                    }
                     _ => {}
                 }
             }
@@ -265,22 +262,27 @@ impl LogFileDecoder {
     }
 }
 
-/// The ordering value of a decoded Avro value.
-pub fn ordering_of(v: &Value) -> OrderingValue {
-    match v {
-        Value::Null => OrderingValue::Null,
-        Value::Boolean(b) => OrderingValue::Bool(*b),
-        Value::Int(i) | Value::Date(i) | Value::TimeMillis(i) => OrderingValue::Int(i64::from(*i)),
-        Value::Long(i)
-        | Value::TimeMicros(i)
-        | Value::TimestampMillis(i)
-        | Value::TimestampMicros(i) => OrderingValue::Int(*i),
-        Value::Float(f) => OrderingValue::Float(f64::from(*f)),
-        Value::Double(f) => OrderingValue::Float(*f),
-        Value::String(s) => OrderingValue::Str(s.clone()),
-        Value::Bytes(b) => OrderingValue::Bytes(b.clone()),
-        Value::Decimal(d) => {
-            let bytes: Vec<u8> = Vec::try_from(d).unwrap_or_default();
+/// The ordering value of a delete record's `orderingVal` wrapper (its union branch gives the
+/// Java class, as `HoodieAvroUtils.unwrapAvroValueWrapper` does).
+fn unwrap_ordering(branch: u32, wrapped: Value) -> OrderingValue {
+    use crate::io::arrow_avro::wrapper as w;
+    let Value::Record(fields) = wrapped else {
+        return OrderingValue::Null;
+    };
+    let Some((_, v)) = fields.into_iter().next() else {
+        return OrderingValue::Null;
+    };
+    match (branch, v) {
+        (w::BOOLEAN, Value::Boolean(b)) => OrderingValue::Bool(b),
+        (w::INT, Value::Int(i)) => OrderingValue::Int(i),
+        (w::LONG, Value::Long(i)) => OrderingValue::Long(i),
+        (w::FLOAT, Value::Float(f)) => OrderingValue::Float(f),
+        (w::DOUBLE, Value::Double(f)) => OrderingValue::Double(f),
+        (w::BYTES, Value::Bytes(b)) => OrderingValue::Bytes(b),
+        (w::STRING, Value::String(s)) => OrderingValue::Str(s),
+        (w::DATE, Value::Int(d) | Value::Date(d)) => OrderingValue::Date(d),
+        (w::DECIMAL, Value::Decimal(d)) => {
+            let bytes: Vec<u8> = Vec::try_from(&d).unwrap_or_default();
             let mut buf = if bytes.first().is_some_and(|b| b & 0x80 != 0) {
                 [0xFF; 16]
             } else {
@@ -288,9 +290,16 @@ pub fn ordering_of(v: &Value) -> OrderingValue {
             };
             let n = bytes.len().min(16);
             buf[16 - n..].copy_from_slice(&bytes[bytes.len() - n..]);
-            OrderingValue::Decimal(i128::from_be_bytes(buf), 15)
+            OrderingValue::Decimal(i128::from_be_bytes(buf), w::DECIMAL_SCALE)
         }
-        Value::Union(_, inner) => ordering_of(inner),
+        (w::TIME_MICROS, Value::TimeMicros(t) | Value::Long(t)) => OrderingValue::Long(t),
+        (w::TIMESTAMP_MICROS, Value::TimestampMicros(t) | Value::Long(t)) => {
+            OrderingValue::Instant(t)
+        }
+        // A wrapper of a schema this reader does not know: keep the value's own class.
+        (_, Value::Int(i)) => OrderingValue::Int(i),
+        (_, Value::Long(i)) => OrderingValue::Long(i),
+        (_, Value::String(s)) => OrderingValue::Str(s),
         _ => OrderingValue::Null,
     }
 }

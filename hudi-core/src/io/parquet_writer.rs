@@ -1,14 +1,20 @@
-//! Writing parquet base files as Hudi does: data page v1, dictionary and statistics on, the
-//! configured codec, INT64 microsecond timestamps, and footer key/value metadata (Bloom
-//! filter, min/max record keys).
+//! Writing parquet base files as Hudi (parquet-avro) does: data page v1, dictionary and
+//! statistics on, the configured codec, INT64 microsecond timestamps, decimals as
+//! FIXED_LEN_BYTE_ARRAY of the Avro fixed's size whatever their precision, the Avro record's
+//! full name as the schema root, and footer key/value metadata (Bloom filter, min/max record
+//! keys, the Avro schema).
+
+use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use bytes::Bytes;
-use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, GzipLevel, ZstdLevel};
+use parquet::arrow::arrow_writer::ArrowWriterOptions;
+use parquet::arrow::{ArrowSchemaConverter, ArrowWriter};
+use parquet::basic::{Compression, GzipLevel, LogicalType, Type as PhysicalType, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{WriterProperties, WriterVersion};
+use parquet::schema::types::{SchemaDescriptor, Type, TypePtr};
 
 use crate::error::{HudiError, Result};
 
@@ -21,13 +27,16 @@ pub struct ParquetSettings {
 }
 
 impl ParquetSettings {
-    /// Parses `hoodie.parquet.compression.codec` (gzip, snappy, zstd, lz4, uncompressed).
+    /// Parses `hoodie.parquet.compression.codec` as parquet-mr's `CompressionCodecName` does
+    /// (gzip, snappy, zstd, lz4, lz4_raw, uncompressed). `lz4` is parquet's LZ4 codec with
+    /// Hadoop's framing, what parquet-mr writes for it; `lz4_raw` the newer LZ4_RAW codec.
     pub fn codec_from_name(name: &str) -> Option<Compression> {
         Some(match name.to_ascii_lowercase().as_str() {
             "gzip" => Compression::GZIP(GzipLevel::default()),
             "snappy" => Compression::SNAPPY,
             "zstd" => Compression::ZSTD(ZstdLevel::default()),
-            "lz4" | "lz4_raw" => Compression::LZ4_RAW,
+            "lz4" => Compression::LZ4,
+            "lz4_raw" => Compression::LZ4_RAW,
             "uncompressed" | "none" => Compression::UNCOMPRESSED,
             _ => return None,
         })
@@ -53,11 +62,81 @@ pub struct ParquetBuffer {
     rows_per_group: usize,
 }
 
+/// Minimal bytes of a fixed holding a decimal of `precision` digits.
+pub fn decimal_fixed_size(precision: u8) -> usize {
+    let mut n = 1usize;
+    while 2f64.powi(8 * n as i32 - 1) < 10f64.powi(i32::from(precision)) {
+        n += 1;
+    }
+    n
+}
+
+/// The parquet schema parquet-avro writes for `schema`: the Arrow mapping with list and map
+/// elements named as the parquet spec says, and every decimal a FIXED_LEN_BYTE_ARRAY of the
+/// minimal size for its precision (Hudi's Avro schema makes each decimal a `fixed`; Java's
+/// Avro-based readers cannot decode INT32/INT64 decimals).
+pub fn hudi_parquet_schema(schema: &SchemaRef, root: &str) -> Result<SchemaDescriptor> {
+    let descr = ArrowSchemaConverter::new()
+        .with_coerce_types(true)
+        .schema_root(root)
+        .convert(schema)
+        .map_err(|e| HudiError::parquet(format!("parquet schema of {root}"), e))?;
+    let rewritten = fixed_decimals(&descr.root_schema_ptr())
+        .map_err(|e| HudiError::parquet(format!("parquet schema of {root}"), e))?;
+    Ok(SchemaDescriptor::new(rewritten))
+}
+
+fn fixed_decimals(t: &TypePtr) -> parquet::errors::Result<TypePtr> {
+    let info = t.get_basic_info();
+    if t.is_group() {
+        let fields = t
+            .get_fields()
+            .iter()
+            .map(fixed_decimals)
+            .collect::<parquet::errors::Result<Vec<_>>>()?;
+        let mut b = Type::group_type_builder(info.name())
+            .with_fields(fields)
+            .with_logical_type(info.logical_type_ref().cloned())
+            .with_converted_type(info.converted_type());
+        if info.has_repetition() {
+            b = b.with_repetition(info.repetition());
+        }
+        if info.has_id() {
+            b = b.with_id(Some(info.id()));
+        }
+        return Ok(Arc::new(b.build()?));
+    }
+    let is_small_decimal = matches!(info.logical_type_ref(), Some(LogicalType::Decimal { .. }))
+        && matches!(
+            t.get_physical_type(),
+            PhysicalType::INT32 | PhysicalType::INT64
+        );
+    if !is_small_decimal {
+        return Ok(t.clone());
+    }
+    let precision = t.get_precision();
+    let size = decimal_fixed_size(precision as u8) as i32;
+    let mut b = Type::primitive_type_builder(info.name(), PhysicalType::FIXED_LEN_BYTE_ARRAY)
+        .with_repetition(info.repetition())
+        .with_length(size)
+        .with_logical_type(info.logical_type_ref().cloned())
+        .with_converted_type(info.converted_type())
+        .with_precision(precision)
+        .with_scale(t.get_scale());
+    if info.has_id() {
+        b = b.with_id(Some(info.id()));
+    }
+    Ok(Arc::new(b.build()?))
+}
+
 impl ParquetBuffer {
+    /// A new file of `schema`; `root` names the parquet schema (Hudi: the Avro record's full
+    /// name, e.g. `hoodie.trips.trips_record`).
     pub fn new(
         path: impl Into<String>,
         schema: &SchemaRef,
         settings: &ParquetSettings,
+        root: &str,
     ) -> Result<Self> {
         let path = path.into();
         let props = WriterProperties::builder()
@@ -67,7 +146,10 @@ impl ParquetBuffer {
             .set_data_page_size_limit(settings.page_bytes)
             .set_max_row_group_row_count(None)
             .build();
-        let writer = ArrowWriter::try_new(Vec::new(), schema.clone(), Some(props))
+        let options = ArrowWriterOptions::new()
+            .with_properties(props)
+            .with_parquet_schema(hudi_parquet_schema(schema, root)?);
+        let writer = ArrowWriter::try_new_with_options(Vec::new(), schema.clone(), options)
             .map_err(|e| HudiError::parquet(path.clone(), e))?;
         Ok(ParquetBuffer {
             path,

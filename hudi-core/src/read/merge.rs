@@ -1,12 +1,16 @@
 //! Merging a file slice: base records with the records and deletes of its log blocks.
 //!
-//! Merge modes follow what Hudi infers for a table: `EVENT_TIME_ORDERING` (the greatest
+//! Table version 6 merges as Apache Hudi 0.14/0.15 does ([`MergeRule::Payload`]): log records
+//! pre-combine by ordering value whatever the payload, deletes are compared only with records
+//! of their Java class, and the merged log record replaces the base one (for
+//! `DefaultHoodieRecordPayload` only when its ordering value is not smaller). Later versions
+//! use Hudi 1.x merge modes ([`MergeRule::Mode`]): `EVENT_TIME_ORDERING` (the greatest
 //! ordering value wins, ties to the later write; deletes with the default ordering value are
 //! ordered by commit time) and `COMMIT_TIME_ORDERING` (the later write wins).
 
 use std::collections::HashMap;
 
-use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::compute::interleave_record_batch;
 use arrow::datatypes::SchemaRef;
 
@@ -70,48 +74,6 @@ pub fn resolve_merge_mode(config: &TableConfig) -> Result<RecordMergeMode> {
     })
 }
 
-/// The ordering value of one cell.
-pub fn ordering_at(arr: &ArrayRef, row: usize) -> OrderingValue {
-    use arrow::datatypes::*;
-    if arr.is_null(row) {
-        return OrderingValue::Null;
-    }
-    match arr.data_type() {
-        DataType::Boolean => OrderingValue::Bool(arr.as_boolean().value(row)),
-        DataType::Int8 => OrderingValue::Int(i64::from(arr.as_primitive::<Int8Type>().value(row))),
-        DataType::Int16 => {
-            OrderingValue::Int(i64::from(arr.as_primitive::<Int16Type>().value(row)))
-        }
-        DataType::Int32 => {
-            OrderingValue::Int(i64::from(arr.as_primitive::<Int32Type>().value(row)))
-        }
-        DataType::Int64 => OrderingValue::Int(arr.as_primitive::<Int64Type>().value(row)),
-        DataType::UInt32 => {
-            OrderingValue::Int(i64::from(arr.as_primitive::<UInt32Type>().value(row)))
-        }
-        DataType::Date32 => {
-            OrderingValue::Int(i64::from(arr.as_primitive::<Date32Type>().value(row)))
-        }
-        DataType::Timestamp(TimeUnit::Microsecond, _) => {
-            OrderingValue::Int(arr.as_primitive::<TimestampMicrosecondType>().value(row))
-        }
-        DataType::Timestamp(TimeUnit::Millisecond, _) => {
-            OrderingValue::Int(arr.as_primitive::<TimestampMillisecondType>().value(row))
-        }
-        DataType::Float32 => {
-            OrderingValue::Float(f64::from(arr.as_primitive::<Float32Type>().value(row)))
-        }
-        DataType::Float64 => OrderingValue::Float(arr.as_primitive::<Float64Type>().value(row)),
-        DataType::Utf8 => OrderingValue::Str(arr.as_string::<i32>().value(row).to_string()),
-        DataType::LargeUtf8 => OrderingValue::Str(arr.as_string::<i64>().value(row).to_string()),
-        DataType::Binary => OrderingValue::Bytes(arr.as_binary::<i32>().value(row).to_vec()),
-        DataType::Decimal128(_, s) => {
-            OrderingValue::Decimal(arr.as_primitive::<Decimal128Type>().value(row), *s)
-        }
-        _ => OrderingValue::Null,
-    }
-}
-
 /// A record's state in the log buffer.
 #[derive(Debug, Clone)]
 enum Entry {
@@ -144,8 +106,70 @@ impl Entry {
     }
 }
 
-/// Decides whether `newer` replaces `older` under `mode`.
-fn newer_wins(mode: RecordMergeMode, newer: &Entry, older: &Entry) -> bool {
+/// How the records of a file slice combine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MergeRule {
+    /// Apache Hudi 0.14/0.15 (table version 6). In the log (Java's log scanner, which
+    /// pre-combines with the payload): a record replaces an older one unless the older's
+    /// ordering value is greater; a delete is dropped when an older record of the delete's Java
+    /// class has a greater ordering value (a log record's value keeps its raw Avro class, so a
+    /// date, decimal or string record never outranks a delete). Against the base file the
+    /// merged log record wins, with `event_time_base` (`DefaultHoodieRecordPayload`) a record
+    /// only when the base record's ordering value is not greater; deletes always win.
+    Payload { event_time_base: bool },
+    /// Apache Hudi 1.x merge modes (table version 8 and later).
+    Mode(RecordMergeMode),
+}
+
+/// The merge rule of a table.
+pub fn resolve_merge_rule(config: &TableConfig) -> Result<MergeRule> {
+    let mode = resolve_merge_mode(config)?;
+    Ok(if config.version < 8 {
+        MergeRule::Payload {
+            event_time_base: mode == RecordMergeMode::EventTimeOrdering,
+        }
+    } else {
+        MergeRule::Mode(mode)
+    })
+}
+
+/// Decides whether a newer log entry replaces an older one (pre-combining in the log).
+fn newer_wins(rule: MergeRule, newer: &Entry, older: &Entry) -> bool {
+    match rule {
+        MergeRule::Payload { .. } => newer_wins_in_log_v6(newer, older),
+        MergeRule::Mode(mode) => newer_wins_by_mode(mode, newer, older),
+    }
+}
+
+/// Java 0.14/0.15's log scanner: `preCombine` for records, `processNextDeletedRecord` for
+/// deletes.
+fn newer_wins_in_log_v6(newer: &Entry, older: &Entry) -> bool {
+    let older_value = match older {
+        Entry::Data { ordering, .. } => ordering.as_avro_record_value(),
+        Entry::Delete { ordering, .. } => ordering.clone(),
+    };
+    match newer {
+        // An older delete is empty: the record wins ("natural order").
+        Entry::Data { .. } if matches!(older, Entry::Delete { .. }) => true,
+        Entry::Data { ordering, .. } => !matches!(
+            older_value.compare(&ordering.as_avro_record_value()),
+            Some(std::cmp::Ordering::Greater)
+        ),
+        Entry::Delete { ordering, .. } => {
+            if ordering.is_natural_default() {
+                return true;
+            }
+            !(older_value.same_class(ordering)
+                && matches!(
+                    older_value.compare(ordering),
+                    Some(std::cmp::Ordering::Greater)
+                ))
+        }
+    }
+}
+
+/// Hudi 1.x merge modes.
+fn newer_wins_by_mode(mode: RecordMergeMode, newer: &Entry, older: &Entry) -> bool {
     if mode != RecordMergeMode::EventTimeOrdering {
         return true;
     }
@@ -162,7 +186,7 @@ fn newer_wins(mode: RecordMergeMode, newer: &Entry, older: &Entry) -> bool {
             }
             // A delete with a real ordering value loses only to a strictly greater one.
             !matches!(
-                older.ordering().compare(ordering),
+                older.ordering().compare_by_value(ordering),
                 Some(std::cmp::Ordering::Greater)
             )
         }
@@ -170,7 +194,7 @@ fn newer_wins(mode: RecordMergeMode, newer: &Entry, older: &Entry) -> bool {
             if newer.is_commit_time_delete() || older.is_commit_time_delete() {
                 return true;
             }
-            match ordering.compare(older.ordering()) {
+            match ordering.compare_by_value(older.ordering()) {
                 Some(o) => o != std::cmp::Ordering::Less,
                 None => true,
             }
@@ -178,10 +202,27 @@ fn newer_wins(mode: RecordMergeMode, newer: &Entry, older: &Entry) -> bool {
     }
 }
 
+/// Decides whether the merged log entry replaces the base record.
+fn log_wins_over_base(rule: MergeRule, log: &Entry, base: &Entry) -> bool {
+    match rule {
+        MergeRule::Payload { event_time_base } => match log {
+            Entry::Delete { .. } => true,
+            Entry::Data { ordering, .. } => {
+                !event_time_base
+                    || !matches!(
+                        base.ordering().compare(ordering),
+                        Some(std::cmp::Ordering::Greater)
+                    )
+            }
+        },
+        MergeRule::Mode(mode) => newer_wins_by_mode(mode, log, base),
+    }
+}
+
 /// Log records of one file slice, merged by key, ready to be combined with the base file.
 pub struct LogBuffer {
     schema: SchemaRef,
-    mode: RecordMergeMode,
+    rule: MergeRule,
     ordering_field: Option<String>,
     batches: Vec<RecordBatch>,
     entries: HashMap<String, Entry>,
@@ -203,10 +244,10 @@ fn key_column<'a>(batch: &'a RecordBatch, ctx: &str) -> Result<&'a arrow::array:
 }
 
 impl LogBuffer {
-    pub fn new(schema: SchemaRef, mode: RecordMergeMode, ordering_field: Option<String>) -> Self {
+    pub fn new(schema: SchemaRef, rule: MergeRule, ordering_field: Option<String>) -> Self {
         LogBuffer {
             schema,
-            mode,
+            rule,
             ordering_field,
             batches: Vec::new(),
             entries: HashMap::new(),
@@ -221,7 +262,7 @@ impl LogBuffer {
     fn put(&mut self, key: &str, e: Entry) {
         match self.entries.get(key) {
             Some(old) => {
-                if newer_wins(self.mode, &e, old) {
+                if newer_wins(self.rule, &e, old) {
                     self.entries.insert(key.to_string(), e);
                 }
             }
@@ -253,7 +294,7 @@ impl LogBuffer {
             }
             let ordering = ordering_col
                 .as_ref()
-                .map_or(OrderingValue::Null, |c| ordering_at(c, row));
+                .map_or(OrderingValue::Null, |c| OrderingValue::from_array(c, row));
             let is_deleted = deleted
                 .as_ref()
                 .is_some_and(|d| d.is_valid(row) && d.value(row));
@@ -314,9 +355,9 @@ impl LogBuffer {
                 row,
                 ordering: ordering_col
                     .as_ref()
-                    .map_or(OrderingValue::Null, |c| ordering_at(c, row)),
+                    .map_or(OrderingValue::Null, |c| OrderingValue::from_array(c, row)),
             };
-            let log_wins = newer_wins(self.mode, entry, &base_entry);
+            let log_wins = log_wins_over_base(self.rule, entry, &base_entry);
             let entry = self
                 .entries
                 .remove(keys.value(row))
@@ -392,18 +433,25 @@ mod tests {
         );
     }
 
-    #[test]
-    fn event_time_rules() {
-        let d = |o: i64| Entry::Data {
+    fn data(o: OrderingValue) -> Entry {
+        Entry::Data {
             batch: 0,
             row: 0,
-            ordering: OrderingValue::Int(o),
-        };
-        let del = |o: OrderingValue, ct: bool| Entry::Delete {
             ordering: o,
-            commit_time_delete: ct,
-        };
-        let m = RecordMergeMode::EventTimeOrdering;
+        }
+    }
+
+    fn del(o: OrderingValue, commit_time: bool) -> Entry {
+        Entry::Delete {
+            ordering: o,
+            commit_time_delete: commit_time,
+        }
+    }
+
+    #[test]
+    fn event_time_rules() {
+        let d = |o: i32| data(OrderingValue::Int(o));
+        let m = MergeRule::Mode(RecordMergeMode::EventTimeOrdering);
         assert!(newer_wins(m, &d(2), &d(1)));
         assert!(newer_wins(m, &d(2), &d(2)));
         assert!(!newer_wins(m, &d(1), &d(2)));
@@ -411,10 +459,75 @@ mod tests {
         assert!(!newer_wins(m, &del(OrderingValue::Int(5), false), &d(9)));
         assert!(newer_wins(m, &del(OrderingValue::Int(9), false), &d(9)));
         assert!(newer_wins(m, &d(1), &del(OrderingValue::Null, true)));
+        // 1.x modes order by value across classes.
+        assert!(!newer_wins(m, &del(OrderingValue::Long(5), false), &d(9)));
         assert!(newer_wins(
-            RecordMergeMode::CommitTimeOrdering,
+            MergeRule::Mode(RecordMergeMode::CommitTimeOrdering),
             &d(1),
             &d(2)
+        ));
+    }
+
+    /// What Apache Hudi 0.15 on Spark returned for these cases (spark_types.rs checks them
+    /// end to end): a log record outranks a later delete of a smaller value only when the
+    /// delete's wrapper is of the record's raw Avro class.
+    #[test]
+    fn hudi_015_log_rules() {
+        use OrderingValue as O;
+        let v6 = MergeRule::Payload {
+            event_time_base: false,
+        };
+        // Records pre-combine by value, ties to the later one.
+        assert!(!newer_wins(v6, &data(O::Long(50)), &data(O::Long(100))));
+        assert!(newer_wins(v6, &data(O::Long(100)), &data(O::Long(100))));
+        assert!(!newer_wins(v6, &data(O::Date(1)), &data(O::Date(2))));
+        // A record after a delete always wins.
+        assert!(newer_wins(v6, &data(O::Long(1)), &del(O::Long(100), false)));
+        // Deletes: same class and a greater older value keep the older record...
+        for (rec, delete) in [
+            (O::Long(100), O::Long(50)),
+            (O::Int(100), O::Int(50)),
+            (O::Float(2.5), O::Float(1.5)),
+            (O::Double(2.5), O::Double(1.5)),
+        ] {
+            assert!(!newer_wins(v6, &del(delete, false), &data(rec)));
+        }
+        // ... a date, decimal or string record is raw Avro (Integer, Fixed, Utf8), never the
+        // class of a DateWrapper, DecimalWrapper or StringWrapper: the delete wins.
+        for (rec, delete) in [
+            (O::Date(20), O::Date(10)),
+            (O::Decimal(1250, 2), O::Decimal(999, 15)),
+            (O::Str("b".into()), O::Str("a".into())),
+        ] {
+            assert!(newer_wins(v6, &del(delete, false), &data(rec)));
+        }
+        // An equal value, or the natural-order 0, deletes.
+        assert!(newer_wins(
+            v6,
+            &del(O::Long(100), false),
+            &data(O::Long(100))
+        ));
+        assert!(newer_wins(v6, &del(O::Int(0), true), &data(O::Int(100))));
+        // Against the base file the log wins (OverwriteWithLatestAvroPayload)...
+        assert!(log_wins_over_base(v6, &data(O::Long(1)), &data(O::Long(9))));
+        // ... or wins when not smaller (DefaultHoodieRecordPayload); deletes always win.
+        let default = MergeRule::Payload {
+            event_time_base: true,
+        };
+        assert!(!log_wins_over_base(
+            default,
+            &data(O::Long(1)),
+            &data(O::Long(9))
+        ));
+        assert!(log_wins_over_base(
+            default,
+            &data(O::Long(9)),
+            &data(O::Long(9))
+        ));
+        assert!(log_wins_over_base(
+            default,
+            &del(O::Long(1), false),
+            &data(O::Long(9))
         ));
     }
 }

@@ -12,7 +12,7 @@ use arrow::compute::filter_record_batch;
 use arrow::datatypes::SchemaRef;
 use futures::stream::{self, BoxStream, StreamExt};
 
-use crate::config::table::{BaseFileFormat, RecordMergeMode, TableConfig, TableType};
+use crate::config::table::{BaseFileFormat, TableConfig, TableType};
 use crate::error::{HudiError, Result};
 use crate::fs_view::{CommitIndex, FileGroupId, FileSlice, FileSystemView};
 use crate::io::align::align_batch;
@@ -22,7 +22,7 @@ use crate::model::{InstantTime, COMMIT_TIME_FIELD};
 use crate::storage::Storage;
 use crate::timeline::Timeline;
 
-use merge::{resolve_merge_mode, LogBuffer};
+use merge::{resolve_merge_rule, LogBuffer, MergeRule};
 
 /// What a read returns.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -64,7 +64,7 @@ pub struct ReadPlan {
     block_range: Option<(InstantTime, InstantTime)>,
     /// Incremental: only rows whose commit time is one of these are returned.
     admitted: Option<HashSet<String>>,
-    merge_mode: RecordMergeMode,
+    merge_rule: MergeRule,
     ordering_field: Option<String>,
     columns: Option<Vec<usize>>,
 }
@@ -121,7 +121,7 @@ pub async fn plan(
     let (output_schema, columns) = project_schema(&table_schema, &opts.columns)?;
     let base_only =
         config.table_type == TableType::CopyOnWrite || opts.query == QueryType::ReadOptimized;
-    let merge_mode = resolve_merge_mode(config)?;
+    let merge_rule = resolve_merge_rule(config)?;
     let mut plan = ReadPlan {
         slices: Vec::new(),
         table_schema,
@@ -130,7 +130,7 @@ pub async fn plan(
         index: CommitIndex::new(timeline, opts.as_of.as_ref()),
         block_range: None,
         admitted: None,
-        merge_mode,
+        merge_rule,
         ordering_field: config.precombine_field.clone(),
         columns,
     };
@@ -277,7 +277,7 @@ impl ReadPlan {
         }
         let mut buffer = LogBuffer::new(
             self.table_schema.clone(),
-            self.merge_mode,
+            self.merge_rule,
             self.ordering_field.clone(),
         );
         if !self.base_only && !slice.log_files.is_empty() {

@@ -148,10 +148,17 @@ impl<'a> ReadBuilder<'a> {
         self
     }
 
-    /// Plans the read and returns its batches as a stream.
+    /// Plans the read and returns its batches as a stream. A time-travel read of a version-6
+    /// table has the schema the table had then, as Apache Hudi 0.14/0.15 reads it; Hudi 1.x
+    /// (tables of version 8 and later) and every other read use the latest schema.
     pub async fn stream(self) -> Result<TableScan> {
         let t = self.table;
-        let (schema, _) = t.schema().await?;
+        let (schema, _) = match &self.options.as_of {
+            Some(at) if t.config.version < 8 => {
+                table_schema(&t.storage, &t.config, &t.timeline.as_of(at)).await?
+            }
+            _ => t.schema().await?,
+        };
         let plan = read::plan(&t.storage, &t.config, &t.timeline, schema, &self.options).await?;
         let schema = plan.output_schema.clone();
         Ok(TableScan {

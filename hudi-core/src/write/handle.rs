@@ -56,6 +56,10 @@ pub struct WriteContext<'a> {
     pub instant: &'a InstantTime,
     /// Meta columns + write schema.
     pub schema: SchemaRef,
+    /// The writer's Avro schema (meta fields included), as JSON.
+    pub avro_schema: &'a str,
+    /// The Avro record's full name (the parquet schema's root).
+    pub record_name: String,
     pub config: &'a WriteConfig,
     pub prepared: &'a Prepared,
     pub ordering_field: Option<&'a str>,
@@ -105,6 +109,17 @@ fn replace_column(batch: &RecordBatch, name: &str, col: ArrayRef) -> Result<Reco
     let mut cols = batch.columns().to_vec();
     cols[i] = col;
     RecordBatch::try_new(batch.schema(), cols).map_err(|e| HudiError::arrow("meta column", e))
+}
+
+/// The footer entries parquet-avro writes: the writer's Avro schema and the object model.
+pub(super) fn avro_footer(ctx: &WriteContext<'_>) -> Vec<(String, String)> {
+    vec![
+        (
+            "parquet.avro.schema".to_string(),
+            ctx.avro_schema.to_string(),
+        ),
+        ("writer.model.name".to_string(), "avro".to_string()),
+    ]
 }
 
 /// Writes the file group's new base file; returns its write stat.
@@ -173,7 +188,7 @@ pub async fn write_file_group(
             ctx.config.payload == Payload::Default
                 && match (&existing_order, &ctx.prepared.ordering[incoming]) {
                     (Some(col), inc) => {
-                        let stored: OrderingValue = crate::read::merge::ordering_at(col, i);
+                        let stored: OrderingValue = OrderingValue::from_array(col, i);
                         matches!(stored.compare(inc), Some(std::cmp::Ordering::Greater))
                     }
                     _ => false,
@@ -210,8 +225,12 @@ pub async fn write_file_group(
         ctx.config.bloom_max_entries,
     );
     let (mut min_key, mut max_key): (Option<String>, Option<String>) = (None, None);
-    let mut writer =
-        ParquetBuffer::new(ctx.storage.display(&rel), &ctx.schema, &ctx.config.parquet)?;
+    let mut writer = ParquetBuffer::new(
+        ctx.storage.display(&rel),
+        &ctx.schema,
+        &ctx.config.parquet,
+        &ctx.record_name,
+    )?;
     let seq_prefix = format!("{}_{task}_", ctx.instant);
     for (chunk_no, chunk) in picks.chunks(BATCH_SIZE).enumerate() {
         let out = interleave_record_batch(&[&existing, &incoming], chunk)
@@ -256,7 +275,8 @@ pub async fn write_file_group(
         writer.write(&out, &ctx.config.parquet)?;
     }
     let rows = writer.rows();
-    let mut footer = vec![(FOOTER_KEY.to_string(), bloom.serialize())];
+    let mut footer = avro_footer(ctx);
+    footer.push((FOOTER_KEY.to_string(), bloom.serialize()));
     if bloom.kind() == BloomType::DynamicV0 {
         footer.push((
             TYPE_CODE_KEY.to_string(),

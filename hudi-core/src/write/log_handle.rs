@@ -41,10 +41,31 @@ pub struct LogGroupWrite {
     pub next_version: u32,
     /// Input rows to append as new record versions.
     pub rows: Vec<usize>,
-    /// How many of `rows` update existing records.
-    pub updates: usize,
+    /// For each of `rows`: whether it updates an existing record (else an insert).
+    pub updates: Vec<bool>,
     /// Keys to delete, with their partition and ordering value.
     pub deletes: Vec<(String, String, OrderingValue)>,
+}
+
+impl LogGroupWrite {
+    /// Adds an input row: an update of an existing record, or an insert.
+    pub fn push(&mut self, row: usize, update: bool) {
+        self.rows.push(row);
+        self.updates.push(update);
+    }
+
+    /// How many rows update existing records.
+    pub fn update_count(&self) -> usize {
+        self.updates.iter().filter(|u| **u).count()
+    }
+}
+
+/// One encoded block and the records it holds.
+struct Block {
+    bytes: Vec<u8>,
+    writes: usize,
+    updates: usize,
+    deletes: usize,
 }
 
 /// Settings of the log writer.
@@ -76,77 +97,29 @@ fn log_rows(
     rows_with_meta(ctx, rows, seqnos, file_id)
 }
 
-/// Writes the group's new log file(s); returns the write stat.
+/// Writes the group's new log file(s); returns one write stat per log file, as Java's
+/// `HoodieAppendHandle` starts a new stat when it rolls over to a new file.
 pub async fn append_log(
     ctx: &WriteContext<'_>,
     lg: &LogGroupWrite,
     settings: &LogSettings,
-    schema_json: &str,
     avro_schema: &AvroSchema,
     delete_schema: &AvroSchema,
     task: usize,
-) -> Result<WriteStat> {
+) -> Result<Vec<WriteStat>> {
     let started = Stopwatch::now();
     let token = super::write_token(ctx.instant, task);
     let mut header = BTreeMap::new();
     header.insert(HeaderKey::InstantTime, ctx.instant.to_string());
-    header.insert(HeaderKey::Schema, schema_json.to_string());
-
-    // Encode blocks, each under the block size limit.
-    let mut blocks: Vec<Vec<u8>> = Vec::new();
-    let flush = |rows: &[usize], start: usize| -> Result<Vec<u8>> {
-        let batch = log_rows(ctx, rows, &lg.file_id, start, task)?;
-        let content = match settings.format {
-            LogBlockFormat::Avro => {
-                let records = batch_to_records(&batch, avro_schema, "log data block")?;
-                encode_avro_data_content(&records, avro_schema, "log data block")?
-            }
-            LogBlockFormat::Parquet => {
-                let mut w =
-                    ParquetBuffer::new("parquet log block", &ctx.schema, &ctx.config.parquet)?;
-                w.write(&batch, &ctx.config.parquet)?;
-                w.finish(Vec::new())?.to_vec()
-            }
-        };
-        let kind = match settings.format {
-            LogBlockFormat::Avro => BlockType::AvroData,
-            LogBlockFormat::Parquet => BlockType::ParquetData,
-        };
-        Ok(encode_block(kind, &header, &content))
-    };
-    // Rows per block: the block size limit over the encoded size of a probe.
-    if !lg.rows.is_empty() {
-        let probe = lg.rows.len().min(1024);
-        let probe_block = flush(&lg.rows[..probe], 0)?;
-        let per_row = (probe_block.len() / probe).max(1);
-        let rows_per_block = (settings.max_block_bytes / per_row).max(1);
-        if probe == lg.rows.len() && probe <= rows_per_block {
-            blocks.push(probe_block);
-        } else {
-            let mut start = 0;
-            for chunk in lg.rows.chunks(rows_per_block) {
-                blocks.push(flush(chunk, start)?);
-                start += chunk.len();
-            }
-        }
-    }
-    if !lg.deletes.is_empty() {
-        let content = encode_delete_content(&lg.deletes, delete_schema)?;
-        blocks.push(encode_block(BlockType::Delete, &header, &content));
-    }
-    if blocks.is_empty() {
-        return Err(avro_err(format!(
-            "nothing to append to file group {}",
-            lg.file_id
-        )));
-    }
+    header.insert(HeaderKey::Schema, ctx.avro_schema.to_string());
+    let blocks = encode_blocks(ctx, lg, settings, &header, avro_schema, delete_schema, task)?;
 
     // Files: roll over to the next version past the log file size limit.
-    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut files: Vec<(String, Vec<u8>, Vec<&Block>)> = Vec::new();
     let mut version = lg.next_version;
-    for b in blocks {
-        let start_new = files.last().is_none_or(|(_, buf)| {
-            buf.len() + b.len() > settings.max_file_bytes && !buf.is_empty()
+    for b in &blocks {
+        let start_new = files.last().is_none_or(|(_, buf, _)| {
+            buf.len() + b.bytes.len() > settings.max_file_bytes && !buf.is_empty()
         });
         if start_new {
             let name = LogFileName {
@@ -159,53 +132,131 @@ pub async fn append_log(
             }
             .to_string();
             version += 1;
-            files.push((name, Vec::new()));
+            files.push((name, Vec::new(), Vec::new()));
         }
-        if let Some((_, buf)) = files.last_mut() {
-            buf.extend_from_slice(&b);
+        if let Some((_, buf, held)) = files.last_mut() {
+            buf.extend_from_slice(&b.bytes);
+            held.push(b);
         }
-    }
-    let mut total = 0i64;
-    let mut last_path = String::new();
-    let mut new_names = Vec::new();
-    for (name, bytes) in files {
-        let rel = if lg.partition.is_empty() {
-            name.clone()
-        } else {
-            format!("{}/{name}", lg.partition)
-        };
-        create_marker(ctx.storage, ctx.instant, &rel, MarkerType::Append).await?;
-        total += bytes.len() as i64;
-        ctx.storage.put(&rel, bytes::Bytes::from(bytes)).await?;
-        last_path = rel;
-        new_names.push(name);
     }
     let mut log_files: Vec<String> = lg
         .existing_logs
         .iter()
         .map(|l| l.name.to_string())
         .collect();
-    log_files.extend(new_names);
-    let inserts = lg.rows.len() - lg.updates;
-    Ok(WriteStat {
-        file_id: Some(lg.file_id.clone()),
-        path: Some(last_path),
-        prev_commit: Some(lg.base_instant.to_string()),
-        num_writes: lg.rows.len() as i64,
-        num_deletes: lg.deletes.len() as i64,
-        num_update_writes: lg.updates as i64,
-        num_inserts: inserts as i64,
-        total_write_bytes: total,
-        partition_path: Some(lg.partition.clone()),
-        file_size_in_bytes: total,
-        runtime_stats: Some(RuntimeStats {
-            total_upsert_time: started.elapsed().as_millis() as i64,
+    let mut stats = Vec::with_capacity(files.len());
+    for (n, (name, bytes, held)) in files.into_iter().enumerate() {
+        let rel = if lg.partition.is_empty() {
+            name.clone()
+        } else {
+            format!("{}/{name}", lg.partition)
+        };
+        create_marker(ctx.storage, ctx.instant, &rel, MarkerType::Append).await?;
+        let size = bytes.len() as i64;
+        ctx.storage.put(&rel, bytes::Bytes::from(bytes)).await?;
+        log_files.push(name);
+        let (writes, updates, deletes) = held.iter().fold((0, 0, 0), |(w, u, d), b| {
+            (w + b.writes, u + b.updates, d + b.deletes)
+        });
+        stats.push(WriteStat {
+            file_id: Some(lg.file_id.clone()),
+            path: Some(rel),
+            prev_commit: Some(lg.base_instant.to_string()),
+            num_writes: writes as i64,
+            num_deletes: deletes as i64,
+            num_update_writes: updates as i64,
+            num_inserts: (writes - updates) as i64,
+            total_write_bytes: size,
+            partition_path: Some(lg.partition.clone()),
+            file_size_in_bytes: size,
+            runtime_stats: Some(RuntimeStats {
+                total_upsert_time: if n == 0 {
+                    started.elapsed().as_millis() as i64
+                } else {
+                    0
+                },
+                ..Default::default()
+            }),
+            log_version: Some((lg.next_version as usize + n) as i32),
+            log_offset: Some(0),
+            base_file: Some(lg.base_file.clone().unwrap_or_default()),
+            log_files: Some(log_files.clone()),
             ..Default::default()
-        }),
-        log_version: Some((version - 1) as i32),
-        log_offset: Some(0),
-        base_file: Some(lg.base_file.clone().unwrap_or_default()),
-        log_files: Some(log_files),
-        ..Default::default()
-    })
+        });
+    }
+    Ok(stats)
+}
+
+/// The group's data blocks (each under the block size limit) and its delete block.
+fn encode_blocks(
+    ctx: &WriteContext<'_>,
+    lg: &LogGroupWrite,
+    settings: &LogSettings,
+    header: &BTreeMap<HeaderKey, String>,
+    avro_schema: &AvroSchema,
+    delete_schema: &AvroSchema,
+    task: usize,
+) -> Result<Vec<Block>> {
+    let data_block = |range: std::ops::Range<usize>| -> Result<Block> {
+        let rows = &lg.rows[range.clone()];
+        let batch = log_rows(ctx, rows, &lg.file_id, range.start, task)?;
+        let (kind, content) = match settings.format {
+            LogBlockFormat::Avro => {
+                let records = batch_to_records(&batch, avro_schema, "log data block")?;
+                let content = encode_avro_data_content(&records, avro_schema, "log data block")?;
+                (BlockType::AvroData, content)
+            }
+            LogBlockFormat::Parquet => {
+                let mut w = ParquetBuffer::new(
+                    "parquet log block",
+                    &ctx.schema,
+                    &ctx.config.parquet,
+                    &ctx.record_name,
+                )?;
+                w.write(&batch, &ctx.config.parquet)?;
+                let content = w.finish(super::handle::avro_footer(ctx))?.to_vec();
+                (BlockType::ParquetData, content)
+            }
+        };
+        Ok(Block {
+            bytes: encode_block(kind, header, &content),
+            writes: rows.len(),
+            updates: lg.updates[range].iter().filter(|u| **u).count(),
+            deletes: 0,
+        })
+    };
+    let mut blocks = Vec::new();
+    if !lg.rows.is_empty() {
+        // Rows per block: the block size limit over the encoded size of a probe.
+        let probe = lg.rows.len().min(1024);
+        let probe_block = data_block(0..probe)?;
+        let per_row = (probe_block.bytes.len() / probe).max(1);
+        let rows_per_block = (settings.max_block_bytes / per_row).max(1);
+        if probe == lg.rows.len() && probe <= rows_per_block {
+            blocks.push(probe_block);
+        } else {
+            let mut start = 0;
+            while start < lg.rows.len() {
+                let end = (start + rows_per_block).min(lg.rows.len());
+                blocks.push(data_block(start..end)?);
+                start = end;
+            }
+        }
+    }
+    if !lg.deletes.is_empty() {
+        let content = encode_delete_content(&lg.deletes, delete_schema)?;
+        blocks.push(Block {
+            bytes: encode_block(BlockType::Delete, header, &content),
+            writes: 0,
+            updates: 0,
+            deletes: lg.deletes.len(),
+        });
+    }
+    if blocks.is_empty() {
+        return Err(avro_err(format!(
+            "nothing to append to file group {}",
+            lg.file_id
+        )));
+    }
+    Ok(blocks)
 }

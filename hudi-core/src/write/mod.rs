@@ -332,10 +332,17 @@ impl WriteBuilder {
             write_partition_metadata(&self.storage, &part, &t, &self.clock).await?;
         }
         let full_schema: SchemaRef = Arc::new(with_meta_fields(&write_schema));
+        let schema_json = if write_schema.fields().is_empty() {
+            String::new()
+        } else {
+            schema::avro_schema(&write_schema, &config.name, true, true)?
+        };
         let ctx = WriteContext {
             storage: &self.storage,
             instant: &t,
             schema: full_schema,
+            avro_schema: &schema_json,
+            record_name: schema::record_full_name(&config.name),
             config: &wc,
             prepared: &prepared,
             ordering_field: ordering.as_deref(),
@@ -368,7 +375,6 @@ impl WriteBuilder {
                 .push(stat);
         }
         if !p.logs.is_empty() {
-            let schema_json = schema::avro_schema(&write_schema, &config.name, true, true)?;
             let avro = parse_avro_schema(&schema_json, "log block writer schema")?;
             let delete_schema = parse_avro_schema(
                 crate::io::log_reader::DELETE_RECORD_LIST_SCHEMA,
@@ -376,21 +382,15 @@ impl WriteBuilder {
             )?;
             for (n, lg) in p.logs.iter().enumerate() {
                 let task = p.groups.len() + n;
-                let stat = log_handle::append_log(
-                    &ctx,
-                    lg,
-                    &wc.log,
-                    &schema_json,
-                    &avro,
-                    &delete_schema,
-                    task,
-                )
-                .await?;
-                metrics.add(&stat);
-                meta.partition_to_write_stats
-                    .entry(lg.partition.clone())
-                    .or_default()
-                    .push(stat);
+                let stats =
+                    log_handle::append_log(&ctx, lg, &wc.log, &avro, &delete_schema, task).await?;
+                for stat in stats {
+                    metrics.add(&stat);
+                    meta.partition_to_write_stats
+                        .entry(lg.partition.clone())
+                        .or_default()
+                        .push(stat);
+                }
             }
         }
         if self.operation.is_replace() {

@@ -107,7 +107,7 @@ impl<'a> LogTargets<'a> {
                 existing_logs,
                 next_version,
                 rows: Vec::new(),
-                updates: 0,
+                updates: Vec::new(),
                 deletes: Vec::new(),
             }
         })
@@ -235,10 +235,9 @@ pub async fn plan(
                             ));
                         }
                     } else {
-                        lg.rows.push(i);
-                        if exists {
-                            lg.updates += 1;
-                        }
+                        // Java tags every record of an existing bucket with its location,
+                        // so it counts as an update.
+                        lg.push(i, exists);
                     }
                 }
                 continue;
@@ -331,8 +330,8 @@ pub async fn plan(
                                  from_row: Option<usize>,
                                  partition: &str| {
                     if pc.merge_on_read {
-                        let ordering = from_row
-                            .map_or(OrderingValue::Int(0), |r| prepared.ordering[r].clone());
+                        let ordering =
+                            from_row.map_or(OrderingValue::Null, |r| prepared.ordering[r].clone());
                         logs.entry(id)
                             .deletes
                             .push((key.clone(), partition.to_string(), ordering));
@@ -385,9 +384,7 @@ pub async fn plan(
                     Some(loc) => {
                         prepared.partitions[i] = loc.group.partition.clone();
                         if pc.merge_on_read {
-                            let lg = logs.entry(&loc.group);
-                            lg.rows.push(i);
-                            lg.updates += 1;
+                            logs.entry(&loc.group).push(i, true);
                         } else {
                             group_entry(&mut groups, view, &loc.group)
                                 .changes
@@ -547,10 +544,11 @@ fn reject_clustering(pc: &PlanContext<'_>, plan: Plan) -> Result<Plan> {
 }
 
 /// The ordering value a delete carries: a delete operation's is the "natural order" default
-/// (int 0), as Spark SQL deletes write; a `_hoodie_is_deleted` row carries its own.
+/// (written as `Integer` 0, as Java's deletes by key are); a `_hoodie_is_deleted` row carries
+/// its own.
 fn delete_ordering(op: WriteOperation, row_ordering: &OrderingValue) -> OrderingValue {
     if op == WriteOperation::Delete {
-        OrderingValue::Int(0)
+        OrderingValue::Null
     } else {
         row_ordering.clone()
     }
@@ -620,8 +618,8 @@ pub fn workload_profile(p: &Plan, op: WriteOperation) -> CommitMetadata {
             .push(WriteStat {
                 file_id: Some(l.file_id.clone()),
                 prev_commit: Some(l.base_instant.to_string()),
-                num_update_writes: l.updates as i64,
-                num_inserts: (l.rows.len() - l.updates) as i64,
+                num_update_writes: l.update_count() as i64,
+                num_inserts: (l.rows.len() - l.update_count()) as i64,
                 ..Default::default()
             });
     }

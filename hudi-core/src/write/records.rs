@@ -9,7 +9,6 @@ use arrow::datatypes::SchemaRef;
 use crate::error::{HudiError, Result};
 use crate::keygen::KeyGenerator;
 use crate::model::{OrderingValue, IS_DELETED_FIELD};
-use crate::read::merge::ordering_at;
 
 use super::rows::RowStore;
 use super::schema::{stored_schema, to_stored};
@@ -80,7 +79,9 @@ impl Prepared {
             }
         }
         match ordering_field.and_then(|f| batch.column_by_name(f)) {
-            Some(c) => self.ordering.extend((0..n).map(|i| ordering_at(c, i))),
+            Some(c) => self
+                .ordering
+                .extend((0..n).map(|i| OrderingValue::from_array(c, i))),
             None => self
                 .ordering
                 .extend(std::iter::repeat_n(OrderingValue::Null, n)),

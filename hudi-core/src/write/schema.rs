@@ -225,14 +225,7 @@ pub fn evolve(table: &SchemaRef, incoming: &SchemaRef) -> Result<SchemaRef> {
     Ok(Arc::new(Schema::new(merged)))
 }
 
-/// Minimal bytes of a fixed holding a decimal of `precision` digits.
-pub fn decimal_fixed_size(precision: u8) -> usize {
-    let mut n = 1usize;
-    while 2f64.powi(8 * n as i32 - 1) < 10f64.powi(i32::from(precision)) {
-        n += 1;
-    }
-    n
-}
+pub use crate::io::parquet_writer::decimal_fixed_size;
 
 fn avro_type(dt: &DataType, name: &str, namespace: &str, nullable_first: bool) -> Result<Value> {
     let t = match dt {
@@ -330,6 +323,13 @@ fn check_field_name(name: &str) -> Result<()> {
             "is not a valid Avro field name (a letter or _, then letters, digits or _)",
         ))
     }
+}
+
+/// The full name of a table's Avro record, `hoodie.<table>.<table>_record` (sanitized): the
+/// root of the parquet schema parquet-avro writes.
+pub fn record_full_name(table_name: &str) -> String {
+    let t = sanitize_name(table_name);
+    format!("hoodie.{t}.{t}_record")
 }
 
 /// The Avro schema of a table's records (`<table>_record` in namespace `hoodie.<table>`, with
