@@ -104,7 +104,8 @@ fn write_from_csv_jsonl_parquet_and_arrow_then_read_through_hudi_rs() {
     let Some(shared) = support::shared_dir("write_from_csv_jsonl_parquet_and_arrow") else {
         return;
     };
-    let mut oracle = crate::oracle::Oracle::start(&support::oracle_python(&shared), &shared);
+    let mut oracle =
+        crate::support::oracle::Oracle::start(&support::oracle_python(&shared), &shared);
     let dir = tempfile::tempdir().expect("tempdir");
     let t = dir.path().join("t");
     let ts = t.to_string_lossy().to_string();
@@ -197,7 +198,7 @@ fn write_from_csv_jsonl_parquet_and_arrow_then_read_through_hudi_rs() {
     let got: Vec<(String, String, f64)> = rows
         .iter()
         .map(|r| {
-            let (k, p) = crate::oracle::key_and_partition(r);
+            let (k, p) = crate::support::oracle::key_and_partition(r);
             (k, p, r["fare"].as_f64().unwrap_or(-1.0))
         })
         .collect();

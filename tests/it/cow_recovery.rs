@@ -52,7 +52,7 @@ fn summary(rows: &[Value]) -> Vec<(String, String, i64)> {
     let mut v: Vec<_> = rows
         .iter()
         .map(|r| {
-            let (k, p) = crate::oracle::key_and_partition(r);
+            let (k, p) = crate::support::oracle::key_and_partition(r);
             (k, p, r["ts"].as_i64().unwrap_or(-1))
         })
         .collect();
@@ -66,9 +66,9 @@ fn s(k: &str, p: &str, ts: i64) -> (String, String, i64) {
 
 #[test]
 fn a_crashed_write_is_invisible_then_rolled_back_by_the_next_write() {
-    let Some((_, mut oracle, rt)) =
-        crate::oracle::setup("a_crashed_write_is_invisible_then_rolled_back_by_the_next_write")
-    else {
+    let Some((_, mut oracle, rt)) = crate::support::oracle::setup(
+        "a_crashed_write_is_invisible_then_rolled_back_by_the_next_write",
+    ) else {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
@@ -182,7 +182,7 @@ fn a_crashed_write_is_invisible_then_rolled_back_by_the_next_write() {
 #[test]
 fn indexes_route_updates_and_partition_moves() {
     let Some((_, mut oracle, rt)) =
-        crate::oracle::setup("indexes_route_updates_and_partition_moves")
+        crate::support::oracle::setup("indexes_route_updates_and_partition_moves")
     else {
         return;
     };
@@ -277,7 +277,7 @@ fn indexes_route_updates_and_partition_moves() {
 #[test]
 fn upserts_and_deletes_into_a_spark_written_v6_table_read_back_through_hudi_rs() {
     let Some((shared, mut oracle, rt)) =
-        crate::oracle::setup("upserts_and_deletes_into_a_spark_written_v6_table")
+        crate::support::oracle::setup("upserts_and_deletes_into_a_spark_written_v6_table")
     else {
         return;
     };

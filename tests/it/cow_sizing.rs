@@ -62,7 +62,8 @@ fn groups(files: &[String]) -> std::collections::BTreeSet<String> {
 
 #[test]
 fn inserts_fill_small_files_and_new_groups_respect_the_size_estimate() {
-    let Some((_, mut oracle, rt)) = crate::oracle::setup("inserts_fill_small_files") else {
+    let Some((_, mut oracle, rt)) = crate::support::oracle::setup("inserts_fill_small_files")
+    else {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
@@ -118,7 +119,7 @@ fn inserts_fill_small_files_and_new_groups_respect_the_size_estimate() {
 
 #[test]
 fn default_payload_keeps_the_stored_record_when_it_is_newer() {
-    let Some((_, mut oracle, rt)) = crate::oracle::setup("default_payload") else {
+    let Some((_, mut oracle, rt)) = crate::support::oracle::setup("default_payload") else {
         return;
     };
     for (payload, want) in [
@@ -261,7 +262,8 @@ fn region_rows(ids: &[i32], regions: &[&str]) -> RecordBatch {
 
 #[test]
 fn partition_values_are_escaped_on_disk_and_kept_out_of_hidden_folders() {
-    let Some((_, mut oracle, rt)) = crate::oracle::setup("partition_values_are_escaped_on_disk")
+    let Some((_, mut oracle, rt)) =
+        crate::support::oracle::setup("partition_values_are_escaped_on_disk")
     else {
         return;
     };
@@ -303,7 +305,7 @@ fn partition_values_are_escaped_on_disk_and_kept_out_of_hidden_folders() {
     let mut parts: Vec<String> = oracle
         .rows(&path, "snapshot", json!({}))
         .iter()
-        .map(|r| crate::oracle::key_and_partition(r).1)
+        .map(|r| crate::support::oracle::key_and_partition(r).1)
         .collect();
     parts.sort();
     assert_eq!(parts, vec!["region=a%3Ab%2Fc", "region=x y%25"]);
@@ -336,7 +338,7 @@ fn partition_values_are_escaped_on_disk_and_kept_out_of_hidden_folders() {
 
 #[test]
 fn custom_key_generator_stores_field_names_and_writes_typed_partitions() {
-    let Some((_, mut oracle, rt)) = crate::oracle::setup("custom_key_generator") else {
+    let Some((_, mut oracle, rt)) = crate::support::oracle::setup("custom_key_generator") else {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
@@ -367,12 +369,16 @@ fn custom_key_generator_stores_field_names_and_writes_typed_partitions() {
     )
     .expect("write");
     let rows = oracle.rows(&path, "snapshot", json!({}));
-    assert_eq!(crate::oracle::key_and_partition(&rows[0]).1, "eu/20231114");
+    assert_eq!(
+        crate::support::oracle::key_and_partition(&rows[0]).1,
+        "eu/20231114"
+    );
 }
 
 #[test]
 fn file_groups_under_pending_clustering_are_left_alone() {
-    let Some((_, mut oracle, rt)) = crate::oracle::setup("file_groups_under_pending_clustering")
+    let Some((_, mut oracle, rt)) =
+        crate::support::oracle::setup("file_groups_under_pending_clustering")
     else {
         return;
     };

@@ -4,8 +4,8 @@
 use hudi_core::Table;
 use serde_json::{json, Value};
 
-use crate::oracle::Oracle;
 use crate::support;
+use crate::support::oracle::Oracle;
 
 struct Case {
     id: usize,
@@ -74,6 +74,26 @@ fn cases_for(
     }
 }
 
+/// Whether hudi-rs's rows equal ours but for columns added after the instant, which hudi-rs
+/// shows as null in a time-travel read (it reads every instant with the latest schema) and
+/// Apache Hudi, and we, leave out (the table's schema as of the instant).
+fn same_but_later_columns(expected: &Value, actual: &Value) -> bool {
+    let parse = |v: &Value| -> Vec<serde_json::Map<String, Value>> {
+        v.as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|l| serde_json::from_str(l.as_str()?).ok())
+            .collect()
+    };
+    let (exp, act) = (parse(expected), parse(actual));
+    exp.len() == act.len()
+        && exp.iter().zip(&act).all(|(e, a)| {
+            a.iter().all(|(k, v)| e.get(k) == Some(v))
+                && e.iter().all(|(k, v)| a.contains_key(k) || v.is_null())
+        })
+}
+
 #[test]
 fn every_fixture_in_every_mode_matches_hudi_rs() {
     let Some(shared) = support::shared_dir("every_fixture_in_every_mode_matches_hudi_rs") else {
@@ -118,7 +138,10 @@ fn every_fixture_in_every_mode_matches_hudi_rs() {
             failures.push(format!("{what}: the oracle failed: {e}"));
         } else if let Some(e) = &c.our_error {
             failures.push(format!("{what}: hudi read failed: {e}"));
-        } else if a["expected"] != a["actual"] {
+        } else if a["expected"] != a["actual"]
+            && !(c.label.starts_with("as_of")
+                && same_but_later_columns(&a["expected"], &a["actual"]))
+        {
             let exp = a["expected"].as_array().cloned().unwrap_or_default();
             let act = a["actual"].as_array().cloned().unwrap_or_default();
             let first = exp.iter().zip(&act).find(|(x, y)| x != y);

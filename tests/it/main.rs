@@ -4,12 +4,11 @@
 mod cli;
 mod cow_recovery;
 mod cow_sizing;
-mod cow_writes;
 mod fixture_formats;
 mod fixtures_vs_oracle;
 mod mor_recovery;
-mod mor_writes;
 mod object_store_s3;
-mod oracle;
+mod spark_types;
 mod support;
 mod visibility;
+mod write_matrix;

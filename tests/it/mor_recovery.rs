@@ -16,8 +16,8 @@ use hudi_core::keygen::KeyGenKind;
 use hudi_core::{Table, TableBuilder, WriteOperation};
 use serde_json::{json, Value};
 
-use crate::oracle::{key_and_partition, Oracle};
 use crate::support;
+use crate::support::oracle::{key_and_partition, Oracle};
 
 fn rows(ids: &[i32], ts: i64, v: f64) -> RecordBatch {
     let n = ids.len();
@@ -83,7 +83,7 @@ fn values(batches: &[RecordBatch]) -> Vec<(i32, f64)> {
 #[test]
 fn a_crashed_delta_commit_is_invisible_and_rolled_back() {
     let Some((_, mut oracle, rt)) =
-        crate::oracle::setup("a_crashed_delta_commit_is_invisible_and_rolled_back")
+        crate::support::oracle::setup("a_crashed_delta_commit_is_invisible_and_rolled_back")
     else {
         return;
     };
@@ -163,7 +163,7 @@ fn a_crashed_delta_commit_is_invisible_and_rolled_back() {
 #[test]
 fn logs_written_during_a_pending_compaction_join_its_slice() {
     let Some((_, mut oracle, rt)) =
-        crate::oracle::setup("logs_written_during_a_pending_compaction_join_its_slice")
+        crate::support::oracle::setup("logs_written_during_a_pending_compaction_join_its_slice")
     else {
         return;
     };
@@ -251,7 +251,7 @@ with open("{out}","wb") as f:
 #[test]
 fn upserts_and_deletes_into_spark_written_v6_mor_tables() {
     let Some((shared, mut oracle, rt)) =
-        crate::oracle::setup("upserts_and_deletes_into_spark_written_v6_mor_tables")
+        crate::support::oracle::setup("upserts_and_deletes_into_spark_written_v6_mor_tables")
     else {
         return;
     };
@@ -448,7 +448,7 @@ fn parquet_log_blocks_block_limits_and_log_rollover() {
 #[test]
 fn copy_on_write_tables_with_a_bucket_index() {
     let Some((_, mut oracle, rt)) =
-        crate::oracle::setup("copy_on_write_tables_with_a_bucket_index")
+        crate::support::oracle::setup("copy_on_write_tables_with_a_bucket_index")
     else {
         return;
     };
@@ -534,7 +534,8 @@ fn copy_on_write_tables_with_a_bucket_index() {
 
 #[test]
 fn a_failed_append_to_a_shared_log_file_gets_a_rollback_block() {
-    let Some((_, mut oracle, rt)) = crate::oracle::setup("a_failed_append_to_a_shared_log_file")
+    let Some((_, mut oracle, rt)) =
+        crate::support::oracle::setup("a_failed_append_to_a_shared_log_file")
     else {
         return;
     };

@@ -1,5 +1,12 @@
 //! Test support: locating `../shared`, unzipping fixtures once into a cache, the oracle's
-//! Python, and the `hudi` binary.
+//! Python, and the `hudi` binary; the oracles (hudi-rs, Spark), one data builder, one table
+//! spec and one scenario runner.
+
+pub mod data;
+pub mod oracle;
+pub mod scenario;
+pub mod spark;
+pub mod spec;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -146,17 +153,32 @@ pub fn oracle_python(shared: &Path) -> PathBuf {
     PathBuf::from(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-/// The `hudi` binary built beside this test binary.
+/// The `hudi` binary of this checkout. `cargo test` builds only the test targets of the tests'
+/// package, so the first call builds the binary with the cargo that runs the tests (same
+/// target directory and profile); later calls reuse it.
 pub fn hudi_bin() -> PathBuf {
-    let exe = std::env::current_exe().expect("current exe");
-    let dir = exe.parent().and_then(Path::parent).expect("target dir");
-    let bin = dir.join(format!("hudi{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.exists(),
-        "{} not built: run the tests with `cargo test --workspace`",
-        bin.display()
-    );
-    bin
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        let exe = std::env::current_exe().expect("current exe");
+        // target/<profile>/deps/it-<hash> → target/<profile>
+        let dir = exe.parent().and_then(Path::parent).expect("target dir");
+        let bin = dir.join(format!("hudi{}", std::env::consts::EXE_SUFFIX));
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.args(["build", "--quiet", "-p", "hudi-cli", "--bin", "hudi"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        if dir.file_name().is_some_and(|n| n == "release") {
+            cmd.arg("--release");
+        }
+        if let Some(target) = dir.parent() {
+            cmd.env("CARGO_TARGET_DIR", target);
+        }
+        let status = cmd.status().expect("run cargo build for the hudi binary");
+        assert!(status.success(), "cargo build of the hudi binary failed");
+        assert!(bin.exists(), "{} not built", bin.display());
+        bin
+    })
+    .clone()
 }
 
 /// Runs `hudi` with arguments; returns (success, stdout, stderr).

@@ -18,7 +18,10 @@ pub struct Oracle {
 impl Oracle {
     pub fn start(python: &Path, shared: &Path) -> Oracle {
         let mut child = Command::new(python)
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/it/oracle_batch.py"))
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/it/support/oracle_batch.py"
+            ))
             .arg(shared.join("oracle"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
