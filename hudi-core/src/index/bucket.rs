@@ -16,11 +16,26 @@ pub fn java_list_hash(items: &[Option<String>]) -> i32 {
     })
 }
 
-/// The hash values of a record key: `f:v` parts of the hash fields (`__null__` → null,
-/// `__empty__` → empty), or the bare value of a single-field key.
+/// Java's `String.split(",")`: trailing empty strings are dropped.
+fn java_split_commas(s: &str) -> Vec<&str> {
+    let mut parts: Vec<&str> = s.split(',').collect();
+    while parts.last().is_some_and(|p| p.is_empty()) {
+        parts.pop();
+    }
+    parts
+}
+
+/// The hash keys of a record key, as Hudi 0.14/0.15's `BucketIdentifier.getHashKeys` takes
+/// them (`KeyGenUtils.extractRecordKeysByFields`): a key without `:` hashes whole; otherwise
+/// its `,`-separated parts in the key's order, a `field:value` part (split at its first `:`)
+/// only if the field is a hash field, a part without `:` always; `__null__` becomes null and
+/// `__empty__` the empty string.
 pub fn hash_values(record_key: &str, hash_fields: &[String]) -> Vec<Option<String>> {
+    if !record_key.contains(':') {
+        return vec![Some(record_key.to_string())];
+    }
     let mut out = Vec::new();
-    for part in record_key.split(',') {
+    for part in java_split_commas(record_key) {
         match part.split_once(':') {
             None => out.push(Some(part.to_string())),
             Some((f, v)) => {
@@ -91,5 +106,34 @@ mod tests {
         assert!(id.starts_with("00000227-") && id.ends_with("-0"), "{id}");
         assert_eq!(bucket_of_file_id(&id), Some(227));
         assert_eq!(bucket_of_file_id("a22e8257-e249"), None);
+    }
+
+    /// Buckets Apache Hudi 0.15 on Spark gave these keys (8 buckets, hash fields `name,id`;
+    /// spark_tables.rs checks the routing end to end).
+    #[test]
+    fn hash_keys_follow_hudi_015() {
+        let f = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let hf = f(&["name", "id"]);
+        for (key, bucket) in [
+            ("id:8,name:__null__", 1),
+            ("id:10,name:__x", 2),
+            ("id:0,name:a:b", 2),
+            ("id:6,name:a:b", 4),
+            ("id:2,name:__null__", 7),
+            ("id:1,name:__empty__", 0),
+            ("id:7,name:__empty__", 2),
+            ("id:3,name:\u{fc}n\u{ef}", 3),
+            ("id:5,name:n5", 3),
+            ("id:11,name:n11", 7),
+        ] {
+            assert_eq!(bucket_id(key, &hf, 8), bucket, "{key}");
+        }
+        let some = |v: &[&str]| v.iter().map(|s| Some(s.to_string())).collect::<Vec<_>>();
+        // The key's order, not the hash fields'; a value keeps its later ':'.
+        assert_eq!(hash_values("id:1,name:a:b", &hf), some(&["1", "a:b"]));
+        // A key without ':' hashes whole, commas and all.
+        assert_eq!(hash_values("a,b", &f(&["id"])), some(&["a,b"]));
+        // A part without ':' is kept whatever the hash fields.
+        assert_eq!(hash_values("id:1,x", &f(&["name"])), some(&["x"]));
     }
 }
