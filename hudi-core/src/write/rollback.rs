@@ -274,6 +274,9 @@ async fn execute(
             .entry(req.partition_path.clone())
             .or_insert_with(|| RollbackPartitionMetadata {
                 partition_path: req.partition_path.clone(),
+                // Java always writes both maps, empty when there are no log files.
+                rollback_log_files: Some(BTreeMap::new()),
+                log_files_from_failed_commit: Some(BTreeMap::new()),
                 ..Default::default()
             });
         for (f, size) in req.log_blocks_to_be_deleted.iter().flatten() {
