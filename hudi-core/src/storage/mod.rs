@@ -44,6 +44,9 @@ pub struct Storage {
     store: Arc<dyn ObjectStore>,
     base: Path,
     location: String,
+    /// A local file system, where Hadoop (Spark) keeps a `.<name>.crc` checksum beside each
+    /// file it writes and fails to read a file whose checksum no longer matches.
+    local: bool,
 }
 
 impl std::fmt::Debug for Storage {
@@ -105,6 +108,7 @@ impl Storage {
             store: Arc::from(store),
             base,
             location: location_trimmed.to_string(),
+            local: false,
         })
     }
 
@@ -117,6 +121,7 @@ impl Storage {
             store: Arc::new(object_store::local::LocalFileSystem::new()),
             base,
             location: path.display().to_string(),
+            local: true,
         })
     }
 
@@ -126,6 +131,7 @@ impl Storage {
             store,
             base: Path::from(base),
             location: location.to_string(),
+            local: false,
         }
     }
 
@@ -292,14 +298,37 @@ impl Storage {
             .map_err(|e| HudiError::storage(self.display(rel), e))
     }
 
-    /// Writes a file, replacing any existing one.
+    /// Writes a file, replacing any existing one (and, on a local file system, the Hadoop
+    /// checksum of the file it replaces, which would no longer match).
     pub async fn put(&self, rel: &str, data: Bytes) -> Result<()> {
         let p = self.path(rel)?;
+        self.drop_checksum(rel).await?;
         self.store
             .put(&p, PutPayload::from_bytes(data))
             .await
             .map(|_| ())
             .map_err(|e| HudiError::storage(self.display(rel), e))
+    }
+
+    /// Removes the `.<name>.crc` Hadoop's local file system keeps beside `rel`, if any.
+    async fn drop_checksum(&self, rel: &str) -> Result<()> {
+        if !self.local {
+            return Ok(());
+        }
+        let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+        if name.ends_with(".crc") {
+            return Ok(());
+        }
+        let crc = if dir.is_empty() {
+            format!(".{name}.crc")
+        } else {
+            format!("{dir}/.{name}.crc")
+        };
+        let p = self.path(&crc)?;
+        match self.store.delete(&p).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(HudiError::storage(self.display(&crc), e)),
+        }
     }
 
     /// Creates a file atomically, failing with [`HudiError::AlreadyExists`] if it exists.
@@ -316,13 +345,15 @@ impl Storage {
             .map_err(|e| HudiError::storage(self.display(rel), e))
     }
 
-    /// Deletes a file; deleting a missing file is not an error.
+    /// Deletes a file (with its Hadoop checksum on a local file system); deleting a missing
+    /// file is not an error.
     pub async fn delete(&self, rel: &str) -> Result<()> {
         let p = self.path(rel)?;
         match self.store.delete(&p).await {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(HudiError::storage(self.display(rel), e)),
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => return Err(HudiError::storage(self.display(rel), e)),
         }
+        self.drop_checksum(rel).await
     }
 }
 
@@ -445,5 +476,25 @@ mod encoding_tests {
         }
         let top = s.list_dir("").await.unwrap();
         assert!(top.dirs.contains(&"p=a%3Ab".to_string()), "{:?}", top.dirs);
+    }
+
+    #[tokio::test]
+    async fn rewriting_or_deleting_a_local_file_drops_its_hadoop_checksum() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = Storage::open(&dir.path().to_string_lossy(), &HashMap::new()).unwrap();
+        std::fs::create_dir_all(dir.path().join(".hoodie")).unwrap();
+        std::fs::write(dir.path().join(".hoodie/hoodie.properties"), "a=1").unwrap();
+        std::fs::write(dir.path().join(".hoodie/.hoodie.properties.crc"), "x").unwrap();
+        std::fs::write(dir.path().join("f.parquet"), "p").unwrap();
+        std::fs::write(dir.path().join(".f.parquet.crc"), "x").unwrap();
+        st.put(".hoodie/hoodie.properties", Bytes::from_static(b"a=2"))
+            .await
+            .unwrap();
+        assert!(!dir.path().join(".hoodie/.hoodie.properties.crc").exists());
+        st.delete("f.parquet").await.unwrap();
+        assert!(!dir.path().join(".f.parquet.crc").exists());
+        // New files and missing checksums are fine.
+        st.put("g.parquet", Bytes::from_static(b"g")).await.unwrap();
+        st.delete("missing").await.unwrap();
     }
 }

@@ -208,8 +208,11 @@ impl WriteBuilder {
             return Err(HudiError::Unsupported {
                 path: self.storage.location().to_string(),
                 feature: format!(
-                    "writing a table whose metadata table is in use (hoodie.table.metadata.partitions={})",
-                    config.metadata_partitions.join(",")
+                    "writing a table whose metadata table is in use (hoodie.table.metadata.partitions={}); \
+                     stop its writers and run `hudi metadata delete {}` to turn it off, then write \
+                     from Spark with hoodie.metadata.enable=false",
+                    config.metadata_partitions.join(","),
+                    self.storage.location()
                 ),
             });
         }
@@ -410,8 +413,10 @@ impl WriteBuilder {
         }
         tr.complete(&t, action, json_bytes(&meta)?).await?;
         markers::delete_markers(&self.storage, &t).await?;
-        if config.create_schema.is_none() && !write_schema.fields().is_empty() {
-            // The first write fixes the table's create schema.
+        let first_write = timeline.completed_writes().next().is_none();
+        if config.create_schema.is_none() && first_write && !write_schema.fields().is_empty() {
+            // The first write fixes the table's create schema (a table others wrote keeps its
+            // properties as they are).
             let mut props = config.raw.clone();
             props.insert(
                 CREATE_SCHEMA.key.into(),
