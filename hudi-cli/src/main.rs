@@ -1,6 +1,7 @@
 //! `hudi`: inspect and read Apache Hudi tables.
 
 mod error;
+mod metadata;
 mod output;
 mod read;
 mod show;
@@ -35,6 +36,8 @@ enum Command {
     Show(show::ShowArgs),
     /// List the instants of a table's active timeline.
     Timeline(timeline::TimelineArgs),
+    /// The metadata table: `delete` turns it off.
+    Metadata(metadata::MetadataArgs),
 }
 
 /// Storage options shared by every command.
@@ -84,6 +87,7 @@ fn main() -> ExitCode {
             Command::Read(a) => read::run(a).await,
             Command::Show(a) => show::run(a).await,
             Command::Timeline(a) => timeline::run(a).await,
+            Command::Metadata(a) => metadata::run(a).await,
         }
     });
     match result {

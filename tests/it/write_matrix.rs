@@ -110,6 +110,9 @@ fn cow_steps(s: &mut Scenario) {
         ],
     );
     if s.ctx.spark {
+        // Spark's writer rolls back our crashed replace commit (reading its requested
+        // replace metadata) before its own write.
+        s.crashed_write(Op::InsertOverwrite, vec![r(40, Some("a"), 1, 40.0)]);
         s.write(
             Writer::Spark,
             Op::Upsert,
@@ -181,6 +184,11 @@ fn mor_steps(s: &mut Scenario) {
         ],
     );
     if s.ctx.spark {
+        // Spark's writer rolls back our crashed delta commit (its log files) first.
+        s.crashed_write(
+            Op::Upsert,
+            vec![r(3, Some("b"), 7, 99.0), r(41, Some("a"), 1, 41.0)],
+        );
         s.write(
             Writer::Spark,
             Op::Upsert,

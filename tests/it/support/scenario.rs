@@ -110,7 +110,8 @@ pub struct Scenario<'c> {
     pub ctx: &'c mut Ctx,
     pub spec: TableSpec,
     pub path: PathBuf,
-    pub table: Table,
+    /// The table as last loaded (`None` until a Spark-created table's first write).
+    table: Option<Table>,
     pub model: Model,
     pub commits: Vec<Commit>,
     /// The table's data columns so far: those of the spec's schema that some write carried
@@ -149,11 +150,20 @@ pub fn assert_rows(what: &str, got: &[Value], want: &[Value]) {
 impl<'c> Scenario<'c> {
     /// Creates the spec's table (with our builder) in a fresh directory of the context.
     pub fn new(ctx: &'c mut Ctx, spec: TableSpec) -> Self {
+        Self::created_by(ctx, spec, Writer::Ours)
+    }
+
+    /// A scenario whose table `who` creates: we with our builder now, Spark with its first
+    /// write (a table Spark made, with Spark's `hoodie.properties`).
+    pub fn created_by(ctx: &'c mut Ctx, spec: TableSpec, who: Writer) -> Self {
         static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let path = ctx.scratch.path().join(format!("{}-{n}", spec.name));
         let _ = std::fs::remove_dir_all(&path);
-        let table = ctx.rt.block_on(spec.create(&path));
+        let table = match who {
+            Writer::Ours => Some(ctx.rt.block_on(spec.create(&path))),
+            Writer::Spark => None,
+        };
         let mut readers = vec![Reader::Ours, Reader::HudiRs];
         if ctx.spark {
             readers.push(Reader::Spark);
@@ -173,6 +183,23 @@ impl<'c> Scenario<'c> {
             readers,
             inputs: 0,
         }
+    }
+
+    /// The table as last loaded.
+    pub fn table(&self) -> &Table {
+        self.table
+            .as_ref()
+            .unwrap_or_else(|| panic!("{}: the table is not created yet", self.what()))
+    }
+
+    /// Loads the table as it is on storage now.
+    fn refresh(&mut self) {
+        let t = self
+            .ctx
+            .rt
+            .block_on(Table::open(&self.path.to_string_lossy()))
+            .unwrap_or_else(|e| panic!("open {}: {e}", self.path.display()));
+        self.table = Some(t);
     }
 
     fn what(&self) -> String {
@@ -250,7 +277,7 @@ impl<'c> Scenario<'c> {
     }
 
     fn our_rows(&mut self, mode: &str, extra: &Value) -> Vec<Value> {
-        let table = self.ctx.rt.block_on(self.table.reload()).expect("reload");
+        let table = self.table().clone();
         let t = |k: &str| {
             extra[k]
                 .as_str()
@@ -395,7 +422,10 @@ impl<'c> Scenario<'c> {
 
     /// Completed write instants (data writes and services) on the timeline now.
     fn completed(&self) -> Vec<String> {
-        self.table
+        let Some(table) = &self.table else {
+            return Vec::new();
+        };
+        table
             .timeline()
             .completed_writes()
             .map(|i| i.requested().to_string())
@@ -406,7 +436,7 @@ impl<'c> Scenario<'c> {
     /// `write`) to the history, with the model as it is; returns how many.
     fn record_services(&mut self, before: &[String], write: &str) -> usize {
         let services: Vec<String> = self
-            .table
+            .table()
             .timeline()
             .completed_writes()
             .filter(|i| i.planned_action.is_write() && !is_data_write(i.planned_action))
@@ -443,9 +473,20 @@ impl<'c> Scenario<'c> {
                     vec![data::batch(&schema, rows)]
                 };
                 let mut w = self
-                    .table
+                    .table()
                     .write(op)
-                    .with_partitions(partitions.iter().map(|s| s.to_string()).collect());
+                    .with_partitions(partitions.iter().map(|s| s.to_string()).collect())
+                    // The index is a writer's choice (Spark's tables do not store it).
+                    .with_option("hoodie.index.type", self.spec.index.name())
+                    .with_options(self.spec.options.clone());
+                if self.spec.keygen == KeyGenKind::Custom {
+                    // Version-6 tables keep the custom generator's field types in the
+                    // writer's options only (Spark's do not store them at all).
+                    w = w.with_option(
+                        "hoodie.datasource.write.partitionpath.field",
+                        self.spec.partition_by.join(","),
+                    );
+                }
                 for (k, v) in options {
                     w = w.with_option(*k, *v);
                 }
@@ -454,7 +495,7 @@ impl<'c> Scenario<'c> {
                     .rt
                     .block_on(w.execute_batches(input))
                     .unwrap_or_else(|e| panic!("{what}: {e}"));
-                self.table = self.ctx.rt.block_on(self.table.reload()).expect("reload");
+                self.refresh();
                 m.instant.to_string()
             }
             Writer::Spark => {
@@ -473,9 +514,9 @@ impl<'c> Scenario<'c> {
                 spark::write(&self.path, &input, &o).unwrap_or_else(|e| panic!("{what}: {e}"));
                 self.ctx.spark_writes += 1;
                 let before = self.completed();
-                self.table = self.ctx.rt.block_on(self.table.reload()).expect("reload");
+                self.refresh();
                 // The write's own instant: the newest data write (not an inline service).
-                self.table
+                self.table()
                     .timeline()
                     .completed_writes()
                     .filter(|i| is_data_write(i.planned_action))
@@ -638,7 +679,7 @@ impl<'c> Scenario<'c> {
                 std::fs::write(&marker, b"").expect("marker");
             }
         }
-        self.table = self.ctx.rt.block_on(self.table.reload()).expect("reload");
+        self.refresh();
         self.check(&format!("the crashed write {instant}"));
         instant
     }
@@ -651,7 +692,7 @@ impl<'c> Scenario<'c> {
         let sql = statement.replace("{path}", &self.path.to_string_lossy());
         let before = self.completed();
         let out = spark::sql(&sql).unwrap_or_else(|e| panic!("{}: {sql}: {e}", self.what()));
-        self.table = self.ctx.rt.block_on(self.table.reload()).expect("reload");
+        self.refresh();
         let services = self.record_services(&before, "");
         assert!(
             !compacts_all || services > 0,
@@ -697,9 +738,9 @@ impl<'c> Scenario<'c> {
         let before = self.completed();
         spark::sql(&sql).unwrap_or_else(|e| panic!("{}: {sql}: {e}", self.what()));
         self.ctx.spark_writes += 1;
-        self.table = self.ctx.rt.block_on(self.table.reload()).expect("reload");
+        self.refresh();
         let instant = self
-            .table
+            .table()
             .timeline()
             .completed_writes()
             .filter(|i| is_data_write(i.planned_action))
