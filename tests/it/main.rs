@@ -8,6 +8,8 @@ mod fixture_formats;
 mod fixtures_vs_oracle;
 mod mor_recovery;
 mod object_store_s3;
+mod spark_fixtures;
+mod spark_services;
 mod spark_tables;
 mod spark_types;
 mod support;

@@ -224,23 +224,28 @@ pub struct LogBuffer {
     schema: SchemaRef,
     rule: MergeRule,
     ordering_field: Option<String>,
+    /// Where record keys come from: the `_hoodie_record_key` column, or (a table with virtual
+    /// keys, `hoodie.populate.meta.fields=false`) the table's key generator.
+    keygen: Option<std::sync::Arc<crate::keygen::KeyGenerator>>,
     batches: Vec<RecordBatch>,
     entries: HashMap<String, Entry>,
     /// Keys in first-seen order, for a deterministic output of inserts.
     order: Vec<String>,
 }
 
-fn key_column<'a>(batch: &'a RecordBatch, ctx: &str) -> Result<&'a arrow::array::StringArray> {
+fn key_column(batch: &RecordBatch, ctx: &str) -> Result<arrow::array::StringArray> {
     let col = batch
         .column_by_name(RECORD_KEY_FIELD)
         .ok_or_else(|| HudiError::Schema {
             context: ctx.to_string(),
             reason: format!("records have no {RECORD_KEY_FIELD} column"),
         })?;
-    col.as_string_opt::<i32>().ok_or_else(|| HudiError::Schema {
-        context: ctx.to_string(),
-        reason: format!("{RECORD_KEY_FIELD} is not a string column"),
-    })
+    col.as_string_opt::<i32>()
+        .cloned()
+        .ok_or_else(|| HudiError::Schema {
+            context: ctx.to_string(),
+            reason: format!("{RECORD_KEY_FIELD} is not a string column"),
+        })
 }
 
 impl LogBuffer {
@@ -249,14 +254,32 @@ impl LogBuffer {
             schema,
             rule,
             ordering_field,
+            keygen: None,
             batches: Vec::new(),
             entries: HashMap::new(),
             order: Vec::new(),
         }
     }
 
+    /// Record keys come from this key generator (tables with virtual keys).
+    pub fn with_key_generator(
+        mut self,
+        keygen: std::sync::Arc<crate::keygen::KeyGenerator>,
+    ) -> Self {
+        self.keygen = Some(keygen);
+        self
+    }
+
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// The record keys of a batch's rows.
+    fn keys(&self, batch: &RecordBatch, ctx: &str) -> Result<arrow::array::StringArray> {
+        match &self.keygen {
+            Some(k) => Ok(arrow::array::StringArray::from(k.record_keys(batch)?)),
+            None => key_column(batch, ctx),
+        }
     }
 
     fn put(&mut self, key: &str, e: Entry) {
@@ -276,7 +299,7 @@ impl LogBuffer {
     /// Adds a data block's records (in block order, later ones newer).
     pub fn add_data(&mut self, batch: RecordBatch, ctx: &str) -> Result<()> {
         let idx = self.batches.len();
-        let keys = key_column(&batch, ctx)?.clone();
+        let keys = self.keys(&batch, ctx)?;
         let ordering_col = self
             .ordering_field
             .as_ref()
@@ -333,7 +356,7 @@ impl LogBuffer {
         if self.entries.is_empty() {
             return Ok(base.clone());
         }
-        let keys = key_column(base, ctx)?;
+        let keys = self.keys(base, ctx)?;
         let ordering_col = self
             .ordering_field
             .as_ref()

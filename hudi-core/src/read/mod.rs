@@ -66,6 +66,8 @@ pub struct ReadPlan {
     admitted: Option<HashSet<String>>,
     merge_rule: MergeRule,
     ordering_field: Option<String>,
+    /// Tables with virtual keys: record keys come from the key generator.
+    keygen: Option<Arc<crate::keygen::KeyGenerator>>,
     columns: Option<Vec<usize>>,
 }
 
@@ -132,6 +134,14 @@ pub async fn plan(
         admitted: None,
         merge_rule,
         ordering_field: config.precombine_field.clone(),
+        keygen: if config.populate_meta_fields {
+            None
+        } else {
+            Some(Arc::new(crate::keygen::KeyGenerator::from_table(
+                config,
+                &Default::default(),
+            )?))
+        },
         columns,
     };
     match &opts.query {
@@ -140,6 +150,15 @@ pub async fn plan(
             plan.slices = view.latest_slices().into_iter().cloned().collect();
         }
         QueryType::Incremental { start, end } => {
+            if !config.populate_meta_fields {
+                // Without _hoodie_commit_time there is no telling when a record changed.
+                return Err(HudiError::InvalidReadOptions {
+                    reason: format!(
+                        "incremental queries need the meta fields, which '{}' does not store (hoodie.populate.meta.fields=false); Apache Hudi refuses them too",
+                        storage.location()
+                    ),
+                });
+            }
             if opts.as_of.is_some() {
                 return Err(HudiError::InvalidReadOptions {
                     reason: "an incremental read takes --start/--end, not --as-of".into(),
@@ -280,6 +299,9 @@ impl ReadPlan {
             self.merge_rule,
             self.ordering_field.clone(),
         );
+        if let Some(k) = &self.keygen {
+            buffer = buffer.with_key_generator(k.clone());
+        }
         if !self.base_only && !slice.log_files.is_empty() {
             let mut decoder = LogFileDecoder::new(self.table_schema.clone())?;
             let mut contents: Vec<(String, LogContent)> = Vec::new();

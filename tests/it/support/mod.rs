@@ -108,22 +108,43 @@ fn unzip_once(zip_path: &Path, dest: &Path) {
 
 /// Every fixture zip under `shared/fixtures`, unzipped (once) into the cache.
 pub fn fixtures(shared: &Path) -> Vec<Fixture> {
+    fixtures_in(&shared.join("fixtures"), "")
+}
+
+/// The Spark-written fixtures kept in the repository (`testdata/spark`, made by
+/// `interop/spark/make_fixtures.py`), unzipped (once per zip content) into the cache.
+pub fn testdata_fixtures() -> Vec<Fixture> {
+    fixtures_in(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/spark"),
+        "testdata__",
+    )
+}
+
+fn fixtures_in(root: &Path, prefix: &str) -> Vec<Fixture> {
     // Tests run on several threads: one unzips, the others wait.
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let root = shared.join("fixtures");
-    let zips: Vec<PathBuf> = all_files(&root)
+    let zips: Vec<PathBuf> = all_files(root)
         .into_iter()
         .filter(|p| p.extension().is_some_and(|x| x == "zip"))
         .collect();
     zips.into_iter()
         .map(|z| {
-            let rel = z
-                .strip_prefix(&root)
-                .expect("under root")
-                .with_extension("");
+            let rel = z.strip_prefix(root).expect("under root").with_extension("");
             let name = rel.to_string_lossy().replace('\\', "/");
-            let dest = cache_root().join(name.replace('/', "__"));
+            // A regenerated zip of the same name gets a cache directory of its own.
+            let content = {
+                use std::hash::{Hash, Hasher};
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                std::fs::read(&z).expect("read fixture zip").hash(&mut h);
+                h.finish()
+            };
+            let dir = format!("{prefix}{}", name.replace('/', "__"));
+            let dest = cache_root().join(if prefix.is_empty() {
+                dir
+            } else {
+                format!("{dir}-{content:016x}")
+            });
             unzip_once(&z, &dest);
             let table = std::fs::read_dir(&dest)
                 .expect("list unzipped")

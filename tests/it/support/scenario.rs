@@ -119,6 +119,8 @@ pub struct Scenario<'c> {
     pub schema: SchemaRef,
     /// Readers checked after each step.
     pub readers: Vec<Reader>,
+    /// The commit before the first of `commits`, once older ones are forgotten (cleaned).
+    history_start: Option<String>,
     inputs: usize,
 }
 
@@ -181,6 +183,7 @@ impl<'c> Scenario<'c> {
             model,
             commits: Vec::new(),
             readers,
+            history_start: None,
             inputs: 0,
         }
     }
@@ -699,7 +702,10 @@ impl<'c> Scenario<'c> {
             "{}: {sql} completed no compaction or clustering",
             self.what()
         );
-        if compacts_all && self.spec.mor {
+        if !compacts_all {
+            // Clustering and cleaning move records between base and log files.
+            self.model.base = None;
+        } else if self.spec.mor {
             self.model.base = Some(
                 self.model
                     .live
@@ -760,12 +766,44 @@ impl<'c> Scenario<'c> {
         instant
     }
 
+    /// Keeps only the last `keep` commits in the history (older ones were cleaned: their as-of
+    /// reads are gone); incremental reads start after the last one forgotten.
+    pub fn forget_history(&mut self, keep: usize) {
+        let n = self.commits.len().saturating_sub(keep);
+        if let Some(last) = self.commits.drain(..n).next_back() {
+            self.history_start = Some(last.instant);
+        }
+    }
+
+    /// Spark's `rollback_to_instant` of the latest commit `instant`: the table reads as before
+    /// it.
+    pub fn spark_rollback(&mut self, instant: &str) {
+        let last = self.commits.pop().expect("a commit to roll back");
+        assert_eq!(last.instant, instant, "only the latest commit rolls back");
+        let t = self.spark_table();
+        let sql = format!("CALL rollback_to_instant(table => '{t}', instant_time => '{instant}')");
+        let rows = spark::sql(&sql).unwrap_or_else(|e| panic!("{}: {sql}: {e}", self.what()));
+        assert!(
+            rows.iter().any(|r| r["rollback_result"] == json!(true)),
+            "{}: {sql} returned {rows:?}",
+            self.what()
+        );
+        self.refresh();
+        self.model.live = self
+            .commits
+            .last()
+            .map(|c| c.live.clone())
+            .unwrap_or_default();
+        self.model.base = None;
+        self.check(&format!("Spark's rollback of {instant}"));
+    }
+
     /// As-of every commit, and incremental between consecutive commits, by every reader. A
     /// time-travel read has the columns the table had then (Apache Hudi; hudi-rs reads every
     /// instant with the latest schema).
     pub fn check_history(&mut self) {
         let commits = self.commits.clone();
-        let mut prev: Option<String> = None;
+        let mut prev: Option<String> = self.history_start.clone();
         for c in &commits {
             let start = prev.clone().unwrap_or_else(|| "000".into());
             let changed: Vec<Entry> = c
