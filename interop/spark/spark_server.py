@@ -52,7 +52,7 @@ def session(bundle):
              .config("spark.sql.shuffle.partitions", "2")
              .config("spark.default.parallelism", "2")
              .config("spark.sql.session.timeZone", "UTC")
-             .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
+             .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC -XX:-OmitStackTraceInFastThrow")
              .config("spark.sql.warehouse.dir", os.environ.get("HUDI_SPARK_WAREHOUSE", "/tmp/hudi-spark-warehouse"))
              .config("hoodie.metadata.enable", "false")
              .getOrCreate())

@@ -148,13 +148,15 @@ fn cow_steps(s: &mut Scenario) {
     }
 }
 
-/// Insert, upsert, delete, a crashed write, `_hoodie_is_deleted`, Spark's upsert and delete,
-/// ours again with a new column, insert_overwrite.
+/// Bulk insert, insert, upsert, delete, a crashed write, `_hoodie_is_deleted`, Spark's upsert
+/// and delete, ours again with a new column, insert_overwrite, insert_overwrite_table, an
+/// upsert into a log, delete_partition.
 fn mor_steps(s: &mut Scenario) {
     let first: Vec<Row> = (1..=6)
         .map(|i| r(i, Some(if i % 2 == 0 { "a" } else { "b" }), 1, f64::from(i)))
         .collect();
-    s.write(Writer::Ours, Op::Insert, first);
+    s.write(Writer::Ours, Op::BulkInsert, first);
+    s.write(Writer::Ours, Op::Insert, vec![r(8, Some("b"), 1, 8.0)]);
     s.write(
         Writer::Ours,
         Op::Upsert,
@@ -213,6 +215,16 @@ fn mor_steps(s: &mut Scenario) {
         Op::InsertOverwrite,
         vec![r(13, Some("a"), 1, 13.0), r(14, Some("a"), 1, 14.0)],
     );
+    s.write(
+        Writer::Ours,
+        Op::InsertOverwriteTable,
+        vec![r(20, Some("x"), 1, 20.0), r(21, Some("y"), 1, 21.0)],
+    );
+    s.write(Writer::Ours, Op::Upsert, vec![r(21, Some("y"), 2, 21.5)]);
+    if !s.spec.partition_by.is_empty() {
+        let x = s.spec.partition_path(&r(20, Some("x"), 1, 0.0));
+        s.write_with(Writer::Ours, Op::DeletePartition, vec![], &[&x], &[]);
+    }
 }
 
 fn cow_specs() -> Vec<TableSpec> {
@@ -223,7 +235,10 @@ fn cow_specs() -> Vec<TableSpec> {
             .partitioned(&["region", "day"], KeyGenKind::Complex)
             .hive_style()
             .index(IndexType::Simple),
-        base("cow_nonpartitioned_global", &["id"]).index(IndexType::GlobalBloom),
+        base("cow_nonpartitioned_global_lz4", &["id"])
+            .index(IndexType::GlobalBloom)
+            // parquet-mr's LZ4 (Hadoop framing), which Java reads.
+            .option("hoodie.parquet.compression.codec", "lz4"),
         base("cow_timestamp_global_simple", &["id"])
             .timestamp_partitioned("event_ms")
             .index(IndexType::GlobalSimple)
@@ -250,7 +265,8 @@ fn mor_specs() -> Vec<TableSpec> {
         base("mor_simple_bloom", &["id"]).partitioned(&["region"], KeyGenKind::Simple),
         base("mor_nonpartitioned_bucket_parquet_logs", &["id"])
             .buckets(4)
-            .option("hoodie.logfile.data.block.format", "parquet"),
+            .option("hoodie.logfile.data.block.format", "parquet")
+            .option("hoodie.parquet.compression.codec", "zstd"),
         base("mor_complex_hive_global", &["id", "name"])
             .partitioned(&["region", "day"], KeyGenKind::Complex)
             .hive_style()
@@ -263,8 +279,40 @@ fn mor_specs() -> Vec<TableSpec> {
     ]
 }
 
-/// Hudi's own checkers on every file of a table: Bloom filters and file names.
-fn check_files(ctx: &mut Ctx, path: &Path, what: &str) {
+/// Hudi's own checkers on every file of a table: Bloom filters and file names; and the codec
+/// of our base files is the one the spec asks for (as parquet-mr names it).
+fn check_files(ctx: &mut Ctx, path: &Path, what: &str, codec: Option<&str>) {
+    if let Some(codec) = codec {
+        // Our base files (they carry an Arrow schema; Spark's do not): every column chunk.
+        let mut seen = std::collections::BTreeSet::new();
+        for f in sup::all_files(path) {
+            let name = f
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            if !name.ends_with(".parquet") || name.starts_with('.') {
+                continue;
+            }
+            let reader = parquet::file::serialized_reader::SerializedFileReader::new(
+                std::fs::File::open(&f).expect("open"),
+            )
+            .expect("parquet");
+            use parquet::file::reader::FileReader;
+            let md = reader.metadata();
+            let ours = md
+                .file_metadata()
+                .key_value_metadata()
+                .is_some_and(|kv| kv.iter().any(|k| k.key == "ARROW:schema"));
+            if ours {
+                for c in md.row_group(0).columns() {
+                    let kind = format!("{:?}", c.compression());
+                    seen.insert(kind.split('(').next().unwrap_or_default().to_string());
+                }
+            }
+        }
+        let want = std::collections::BTreeSet::from([codec.to_ascii_uppercase()]);
+        assert_eq!(seen, want, "{what}: codecs of our base files");
+    }
     let (rc, out, err) = ctx.oracle.checker("verify_all_blooms.py", &[path]);
     assert_eq!(rc, 0, "{what}: {err}");
     let summary = out.lines().last().unwrap_or_default().to_string();
@@ -313,7 +361,12 @@ fn cow_write_matrix_reads_back_through_every_reader() {
         cow_steps(&mut s);
         s.check_history();
         let (path, name) = (s.path.clone(), s.spec.name.clone());
-        check_files(&mut ctx, &path, &name);
+        let codec = s
+            .spec
+            .options
+            .get("hoodie.parquet.compression.codec")
+            .cloned();
+        check_files(&mut ctx, &path, &name, codec.as_deref());
     }
     println!("copy-on-write matrix: {}", ctx.summary());
 }
