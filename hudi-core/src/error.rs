@@ -81,6 +81,14 @@ pub enum HudiError {
         reason: String,
     },
 
+    /// Another writer holds this instant: one of its timeline files already exists.
+    #[error("instant {instant} is taken: '{path}' already exists (another writer holds it)")]
+    InstantConflict { instant: String, path: String },
+
+    /// An invariant of this library does not hold (a bug, not bad input).
+    #[error("internal error: {what}")]
+    Internal { what: String },
+
     /// An instant the caller referred to is not on the timeline.
     #[error("instant {instant} is not a completed instant on the timeline of '{table}'")]
     InstantNotFound { instant: String, table: String },

@@ -19,6 +19,7 @@ pub mod read;
 pub mod storage;
 pub mod table;
 pub mod timeline;
+pub mod txn;
 pub mod write;
 
 pub use error::{HudiError, Result};

@@ -2,7 +2,7 @@
 //!
 //! Only committed files are visible: a base file's instant, or the delta commit of a log file
 //! (v8+), must be a completed write on the timeline (or older than the whole active timeline,
-//! i.e. archived). File groups replaced by a completed replace commit are hidden. Log files
+//! i.e. archived). File groups replaced by a completed replace commit are set apart. Log files
 //! join the slice whose base instant is the largest one not after the log's instant (v6) or
 //! its delta commit's completion time (v8+); a v6 log file written against a pending
 //! compaction joins the previous slice, as Java merges it.
@@ -15,8 +15,10 @@ use crate::storage::{FileInfo, Storage};
 use crate::timeline::Timeline;
 
 pub mod partitions;
+pub mod pending;
 
 pub use partitions::list_partitions;
+pub use pending::PendingCompaction;
 
 /// A base file of a slice.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,11 +121,30 @@ impl CommitIndex {
     }
 }
 
-/// The file groups of a table as of an instant.
-#[derive(Debug, Clone, Default)]
+/// A file group a completed replace commit replaced (insert_overwrite, delete_partition,
+/// clustering), with what it held: a cleaner deletes its files once the replace is old
+/// enough.
+#[derive(Debug, Clone)]
+pub struct ReplacedGroup {
+    pub by: InstantTime,
+    pub group: FileGroup,
+}
+
+/// The file groups of a table as of an instant: one listing of the table, everything an
+/// operation needs to know about its files.
+#[derive(Debug, Clone)]
 pub struct FileSystemView {
     pub partitions: Vec<String>,
+    /// Visible file groups, every committed slice of each.
     pub groups: BTreeMap<FileGroupId, FileGroup>,
+    /// File groups replaced by completed replace commits.
+    pub replaced: BTreeMap<FileGroupId, ReplacedGroup>,
+    /// File groups under a pending compaction, with their part of its plan.
+    pub pending_compactions: BTreeMap<FileGroupId, PendingCompaction>,
+    /// File groups a pending clustering will replace, with its instant.
+    pub pending_clustering: BTreeMap<FileGroupId, InstantTime>,
+    /// Which instants the view counts as committed.
+    pub index: CommitIndex,
 }
 
 impl FileSystemView {
@@ -136,10 +157,22 @@ impl FileSystemView {
         let index = CommitIndex::new(timeline, as_of);
         let replaced = replaced_file_groups(timeline, as_of).await?;
         let listed = list_partitions(storage).await?;
-        let mut view = FileSystemView::default();
+        let mut view = FileSystemView {
+            partitions: Vec::new(),
+            groups: BTreeMap::new(),
+            replaced: BTreeMap::new(),
+            pending_compactions: pending::pending_compactions(timeline).await?,
+            pending_clustering: pending::pending_clustering(timeline).await?,
+            index,
+        };
         for (partition, files) in listed {
-            view.add_partition(&partition, &files, &index, timeline.layout(), &replaced)?;
+            view.add_partition(&partition, &files, timeline.layout())?;
             view.partitions.push(partition);
+        }
+        for (id, by) in replaced {
+            if let Some(group) = view.groups.remove(&id) {
+                view.replaced.insert(id, ReplacedGroup { by, group });
+            }
         }
         Ok(view)
     }
@@ -148,10 +181,9 @@ impl FileSystemView {
         &mut self,
         partition: &str,
         files: &[FileInfo],
-        index: &CommitIndex,
         layout: TimelineLayout,
-        replaced: &HashSet<FileGroupId>,
     ) -> Result<()> {
+        let index = &self.index;
         let mut logs: Vec<LogFile> = Vec::new();
         for f in files {
             let Some(parsed) = DataFileName::classify(&f.name) else {
@@ -166,9 +198,6 @@ impl FileSystemView {
                         partition: partition.to_string(),
                         file_id: name.file_id.clone(),
                     };
-                    if replaced.contains(&id) {
-                        continue;
-                    }
                     let instant = name.instant.clone();
                     self.groups.entry(id).or_default().slices.insert(
                         instant.clone(),
@@ -215,9 +244,6 @@ impl FileSystemView {
                 partition: partition.to_string(),
                 file_id: log.name.file_id.clone(),
             };
-            if replaced.contains(&id) {
-                continue;
-            }
             let group = self.groups.entry(id).or_default();
             let key = log
                 .completion
@@ -287,12 +313,13 @@ impl FileSystemView {
     }
 }
 
-/// File groups replaced by completed replace commits requested at or before `as_of`.
+/// File groups replaced by completed replace commits requested at or before `as_of`, with
+/// the instant that replaced them.
 pub async fn replaced_file_groups(
     timeline: &Timeline,
     as_of: Option<&InstantTime>,
-) -> Result<HashSet<FileGroupId>> {
-    let mut out = HashSet::new();
+) -> Result<HashMap<FileGroupId, InstantTime>> {
+    let mut out = HashMap::new();
     let replaces: Vec<_> = timeline
         .completed_writes()
         .filter(|i| i.action() == Action::ReplaceCommit)
@@ -301,10 +328,13 @@ pub async fn replaced_file_groups(
     for i in replaces {
         let m = timeline.commit_metadata(&i.instant).await?;
         for (p, id) in m.replaced_file_ids() {
-            out.insert(FileGroupId {
-                partition: p.to_string(),
-                file_id: id.to_string(),
-            });
+            out.insert(
+                FileGroupId {
+                    partition: p.to_string(),
+                    file_id: id.to_string(),
+                },
+                i.requested().clone(),
+            );
         }
     }
     Ok(out)

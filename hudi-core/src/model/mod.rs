@@ -10,6 +10,10 @@ pub use file_name::{BaseFileName, DataFileName, LogFileName};
 pub use instant::{Action, Instant, InstantTime, State, TimelineLayout};
 pub use ordering::OrderingValue;
 
+use std::sync::Arc;
+
+use arrow::datatypes::{DataType, Field, FieldRef, Schema};
+
 /// The meta columns Hudi puts first in every record, in order.
 pub const META_FIELDS: [&str; 5] = [
     "_hoodie_commit_time",
@@ -23,3 +27,19 @@ pub const RECORD_KEY_FIELD: &str = "_hoodie_record_key";
 pub const PARTITION_PATH_FIELD: &str = "_hoodie_partition_path";
 pub const FILE_NAME_FIELD: &str = "_hoodie_file_name";
 pub const IS_DELETED_FIELD: &str = "_hoodie_is_deleted";
+
+/// Adds the five meta columns (strings) in front, replacing any already present.
+pub fn with_meta_fields(schema: &Schema) -> Schema {
+    let mut fields: Vec<FieldRef> = META_FIELDS
+        .iter()
+        .map(|n| Arc::new(Field::new(*n, DataType::Utf8, true)))
+        .collect();
+    fields.extend(
+        schema
+            .fields()
+            .iter()
+            .filter(|f| !META_FIELDS.contains(&f.name().as_str()))
+            .cloned(),
+    );
+    Schema::new(fields)
+}

@@ -381,13 +381,12 @@ impl LogBuffer {
                     .map_or(OrderingValue::Null, |c| OrderingValue::from_array(c, row)),
             };
             let log_wins = log_wins_over_base(self.rule, entry, &base_entry);
-            let entry = self
-                .entries
-                .remove(keys.value(row))
-                .ok_or_else(|| HudiError::Schema {
-                    context: ctx.to_string(),
-                    reason: "log buffer entry vanished".into(),
-                })?;
+            let entry =
+                self.entries
+                    .remove(keys.value(row))
+                    .ok_or_else(|| HudiError::Internal {
+                        what: format!("{ctx}: a log buffer entry vanished"),
+                    })?;
             match (log_wins, entry) {
                 (false, _) => picks.push((0, row)),
                 (true, Entry::Data { batch, row: r, .. }) => picks.push((batch + 1, r)),

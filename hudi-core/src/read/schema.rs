@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use arrow::datatypes::{DataType, Field, FieldRef, Fields, Schema, SchemaRef};
+use arrow::datatypes::{DataType, FieldRef, Fields, Schema, SchemaRef};
 
 use crate::config::table::TableConfig;
 use crate::error::{HudiError, Result};
@@ -73,21 +73,7 @@ fn nullable_type(dt: &DataType) -> DataType {
     }
 }
 
-/// Adds the five meta columns (strings) in front, replacing any already present.
-pub fn with_meta_fields(schema: &Schema) -> Schema {
-    let mut fields: Vec<FieldRef> = META_FIELDS
-        .iter()
-        .map(|n| Arc::new(Field::new(*n, DataType::Utf8, true)))
-        .collect();
-    fields.extend(
-        schema
-            .fields()
-            .iter()
-            .filter(|f| !META_FIELDS.contains(&f.name().as_str()))
-            .cloned(),
-    );
-    Schema::new(fields)
-}
+pub use crate::model::with_meta_fields;
 
 /// Resolves the table's read schema.
 pub async fn table_schema(

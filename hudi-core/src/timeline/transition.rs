@@ -97,11 +97,9 @@ impl Transitions {
             .put_if_absent(&path, content)
             .await
             .map_err(|e| match e {
-                HudiError::AlreadyExists { path } => HudiError::InstantMetadata {
+                HudiError::AlreadyExists { path } => HudiError::InstantConflict {
                     instant: instant.requested.to_string(),
                     path,
-                    what: "timeline file",
-                    reason: "already exists: another writer holds this instant".into(),
                 },
                 e => e,
             })

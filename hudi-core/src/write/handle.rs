@@ -25,8 +25,8 @@ use crate::model::{
 use crate::storage::Storage;
 
 use super::config::{Payload, WriteConfig};
-use super::markers::{create_marker, MarkerType};
 use super::records::Prepared;
+use crate::txn::markers::{create_marker, MarkerType};
 
 /// What to do with one existing key of the file group.
 #[derive(Debug, Clone, Copy)]
@@ -48,6 +48,15 @@ pub struct FileGroupWrite {
     pub changes: HashMap<String, Change>,
     /// Input rows to append as inserts.
     pub inserts: Vec<usize>,
+}
+
+impl FileGroupWrite {
+    pub fn id(&self) -> crate::fs_view::FileGroupId {
+        crate::fs_view::FileGroupId {
+            partition: self.partition.clone(),
+            file_id: self.file_id.clone(),
+        }
+    }
 }
 
 /// Context shared by the file writes of one commit.

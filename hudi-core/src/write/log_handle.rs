@@ -17,7 +17,7 @@ use crate::model::metadata::{RuntimeStats, WriteStat};
 use crate::model::{InstantTime, LogFileName, OrderingValue};
 
 use super::handle::{rows_with_meta, WriteContext};
-use super::markers::{create_marker, MarkerType};
+use crate::txn::markers::{create_marker, MarkerType};
 
 /// Log data block format (`hoodie.logfile.data.block.format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +48,13 @@ pub struct LogGroupWrite {
 }
 
 impl LogGroupWrite {
+    pub fn id(&self) -> crate::fs_view::FileGroupId {
+        crate::fs_view::FileGroupId {
+            partition: self.partition.clone(),
+            file_id: self.file_id.clone(),
+        }
+    }
+
     /// Adds an input row: an update of an existing record, or an insert.
     pub fn push(&mut self, row: usize, update: bool) {
         self.rows.push(row);

@@ -48,10 +48,6 @@ pub struct PlanContext<'a> {
     pub merge_on_read: bool,
     /// The record key fields (default bucket hash fields).
     pub record_key_fields: &'a [String],
-    /// File groups under a pending compaction, with its instant.
-    pub pending_compactions: &'a HashMap<FileGroupId, InstantTime>,
-    /// File groups a pending clustering plan will replace, with its instant.
-    pub clustering: &'a HashMap<FileGroupId, InstantTime>,
     pub instant: &'a InstantTime,
     /// The precombine field, for payloads that compare ordering values.
     pub ordering_field: Option<&'a str>,
@@ -71,9 +67,10 @@ impl<'a> LogTargets<'a> {
             let latest = group.and_then(|g| g.slices.values().next_back());
             // A pending compaction starts a new slice at its instant: logs are named after it.
             let base_instant = ctx
+                .view
                 .pending_compactions
                 .get(id)
-                .cloned()
+                .map(|c| c.instant.clone())
                 .or_else(|| latest.map(|s| s.base_instant.clone()))
                 .unwrap_or_else(|| ctx.instant.clone());
             let all_logs = group
@@ -465,7 +462,7 @@ pub async fn plan(
             let mut small: Vec<&&FileSlice> = latest
                 .iter()
                 .filter(|s| s.partition == partition)
-                .filter(|s| !pc.clustering.contains_key(&id_of(s)))
+                .filter(|s| !pc.view.pending_clustering.contains_key(&id_of(s)))
                 .filter(|s| {
                     s.base_file
                         .as_ref()
@@ -531,7 +528,7 @@ fn reject_clustering(pc: &PlanContext<'_>, plan: Plan) -> Result<Plan> {
             partition: p.to_string(),
             file_id: f.to_string(),
         };
-        if let Some(c) = pc.clustering.get(&id) {
+        if let Some(c) = pc.view.pending_clustering.get(&id) {
             return Err(crate::error::HudiError::Unsupported {
                 path: format!("file group {f} in partition '{p}'"),
                 feature: format!(

@@ -18,10 +18,12 @@ use crate::model::metadata::{
 };
 use crate::model::{Action, DataFileName, Instant, InstantTime, State};
 use crate::storage::Storage;
-use crate::timeline::transition::{next_instant, Clock, Transitions};
+use crate::timeline::transition::{next_instant, Clock};
 use crate::timeline::{Timeline, TimelineInstant};
 
 use super::markers::{delete_markers, marked_files};
+use super::{SingleWriter, Transaction};
+use std::sync::Arc;
 
 /// What one rollback did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,69 +51,9 @@ pub async fn is_rollbackable_write(timeline: &Timeline, i: &TimelineInstant) -> 
     }
     match i.action() {
         Action::Commit | Action::DeltaCommit => Ok(true),
-        Action::ReplaceCommit => {
-            // A v6 replacecommit.requested that carries a clustering plan is clustering.
-            let req = Instant::new(
-                i.requested().clone(),
-                Action::ReplaceCommit,
-                State::Requested,
-            );
-            let bytes = match timeline.read(&req).await {
-                Ok(b) => b,
-                Err(HudiError::NotFound { .. }) => return Ok(true),
-                Err(e) => return Err(e),
-            };
-            if bytes.is_empty() {
-                return Ok(true);
-            }
-            let v: serde_json::Value =
-                decode_json_or_avro(&bytes).unwrap_or(serde_json::Value::Null);
-            Ok(v.get("clusteringPlan")
-                .is_none_or(serde_json::Value::is_null))
-        }
+        Action::ReplaceCommit => Ok(!crate::fs_view::pending::is_clustering(timeline, i).await?),
         _ => Ok(false),
     }
-}
-
-/// File groups named by pending clustering plans (v6: a `replacecommit.requested` carrying a
-/// `clusteringPlan`), with the clustering instant.
-pub async fn pending_clustering_groups(
-    timeline: &Timeline,
-) -> Result<std::collections::HashMap<crate::fs_view::FileGroupId, InstantTime>> {
-    let mut out = std::collections::HashMap::new();
-    let pending: Vec<TimelineInstant> = timeline
-        .pending()
-        .filter(|i| matches!(i.action(), Action::ReplaceCommit | Action::Clustering))
-        .cloned()
-        .collect();
-    for i in pending {
-        let req = Instant::new(i.requested().clone(), i.planned_action, State::Requested);
-        let bytes = match timeline.read(&req).await {
-            Ok(b) if !b.is_empty() => b,
-            Ok(_) | Err(HudiError::NotFound { .. }) => continue,
-            Err(e) => return Err(e),
-        };
-        let v: serde_json::Value = decode_json_or_avro(&bytes)
-            .map_err(|e| avro_err(i.requested(), "requested replace metadata", e))?;
-        for g in v["clusteringPlan"]["inputGroups"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-        {
-            for s in g["slices"].as_array().cloned().unwrap_or_default() {
-                if let (Some(f), Some(p)) = (s["fileId"].as_str(), s["partitionPath"].as_str()) {
-                    out.insert(
-                        crate::fs_view::FileGroupId {
-                            partition: p.to_string(),
-                            file_id: f.to_string(),
-                        },
-                        i.requested().clone(),
-                    );
-                }
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// What a pending instant left: files to delete, and log files that also hold other
@@ -235,12 +177,10 @@ fn partition_of(path: &str) -> String {
 }
 
 /// Executes a rollback whose plan is on the timeline (new or interrupted).
-async fn execute(
-    storage: &Storage,
-    timeline: &Timeline,
-    r: &InstantTime,
-    plan: &RollbackPlan,
-) -> Result<RollbackOutcome> {
+async fn execute(mut txn: Transaction, plan: &RollbackPlan) -> Result<RollbackOutcome> {
+    let storage = &txn.storage().clone();
+    let timeline = &txn.timeline().clone();
+    let r = &txn.instant().clone();
     let started = Clock0::now();
     let target = plan
         .instant_to_rollback
@@ -254,10 +194,9 @@ async fn execute(
             format!("unknown action {}", target.action),
         )
     })?;
-    let tr = Transitions::new(storage, timeline);
     let inflight = Instant::new(r.clone(), Action::Rollback, State::Inflight);
     if !storage.exists(&timeline.instant_path(&inflight)).await? {
-        tr.inflight(r, Action::Rollback, Bytes::new()).await?;
+        txn.start(Bytes::new()).await?;
     }
     // Never roll back an instant that has completed in the meantime (that is a restore).
     let completed = Instant::new(t.clone(), action.completed_action(), State::Completed);
@@ -309,7 +248,7 @@ async fn execute(
         }
     }
     // The failed instant disappears from the timeline before the rollback completes.
-    tr.remove_pending(&t, action).await?;
+    txn.retire(&t, action).await?;
     let meta = RollbackMetadata {
         start_rollback_time: r.to_string(),
         time_taken_in_millis: started.elapsed().as_millis() as i64,
@@ -320,7 +259,7 @@ async fn execute(
         instants_rollback: vec![target.clone()],
     };
     let bytes = encode_rollback_metadata(&meta).map_err(|e| avro_err(r, "rollback metadata", e))?;
-    tr.complete(r, Action::Rollback, Bytes::from(bytes)).await?;
+    txn.commit(Bytes::from(bytes)).await?;
     delete_markers(storage, &t).await?;
     Ok(RollbackOutcome {
         rolled_back: t,
@@ -377,10 +316,16 @@ pub async fn rollback_instant(
     };
     let r = next_instant(timeline, clock);
     let bytes = encode_rollback_plan(&plan).map_err(|e| avro_err(&r, "rollback plan", e))?;
-    Transitions::new(storage, timeline)
-        .request(&r, Action::Rollback, Bytes::from(bytes))
-        .await?;
-    execute(storage, timeline, &r, &plan).await
+    let txn = Transaction::begin_at(
+        storage,
+        timeline,
+        r,
+        Action::Rollback,
+        Bytes::from(bytes),
+        Arc::new(SingleWriter),
+    )
+    .await?;
+    execute(txn, &plan).await
 }
 
 /// Finishes interrupted rollbacks, then rolls back every pending ingestion write (Hudi's
@@ -399,7 +344,14 @@ pub async fn rollback_failed_writes(
         let bytes = timeline.read(&req).await?;
         let plan: RollbackPlan =
             decode_json_or_avro(&bytes).map_err(|e| avro_err(i.requested(), "rollback plan", e))?;
-        out.push(execute(storage, timeline, i.requested(), &plan).await?);
+        let txn = Transaction::resume(
+            storage,
+            timeline,
+            i.requested().clone(),
+            Action::Rollback,
+            Arc::new(SingleWriter),
+        );
+        out.push(execute(txn, &plan).await?);
     }
     let mut timeline = timeline.clone();
     if !out.is_empty() {

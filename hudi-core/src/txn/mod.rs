@@ -1,0 +1,291 @@
+//! The transaction core: every writer and table service commits through it.
+//!
+//! `begin` picks an instant after every existing one and creates its requested file, `start`
+//! its inflight file, the operation writes its files (naming each file group it touches),
+//! and `commit` creates the completed file — the commit point — then runs the post-commit
+//! steps (markers removed). `timeline::transition` stays the only code that creates or
+//! removes timeline files. The commit point goes through a [`ConcurrencyPolicy`]: the one
+//! place where a multi-writer policy takes a lock, reloads the timeline and checks for
+//! conflicts; a single writer ([`SingleWriter`]) needs none of that.
+
+pub mod markers;
+pub mod rollback;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::future::BoxFuture;
+
+use crate::error::Result;
+use crate::fs_view::FileGroupId;
+use crate::model::{Action, InstantTime};
+use crate::storage::Storage;
+use crate::timeline::transition::{next_instant, Clock, Transitions};
+use crate::timeline::Timeline;
+
+/// What a transaction knows at its commit point, for a concurrency policy to check.
+#[derive(Debug)]
+pub struct CommitCandidate<'a> {
+    pub storage: &'a Storage,
+    /// The timeline as the transaction began.
+    pub timeline: &'a Timeline,
+    pub instant: &'a InstantTime,
+    pub action: Action,
+    pub touched: &'a BTreeSet<FileGroupId>,
+}
+
+/// How concurrent writers are kept apart at the commit point.
+pub trait ConcurrencyPolicy: Send + Sync + std::fmt::Debug {
+    /// Runs right before the completed file is created; an error aborts the commit (the
+    /// caller then rolls the transaction back).
+    fn pre_commit<'a>(&'a self, candidate: &'a CommitCandidate<'a>) -> BoxFuture<'a, Result<()>>;
+}
+
+/// One writer at a time (Hudi's default `SINGLE_WRITER` mode): nothing to check.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SingleWriter;
+
+impl ConcurrencyPolicy for SingleWriter {
+    fn pre_commit<'a>(&'a self, _: &'a CommitCandidate<'a>) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// An instant in progress.
+#[derive(Debug)]
+pub struct Transaction {
+    storage: Storage,
+    timeline: Timeline,
+    instant: InstantTime,
+    action: Action,
+    touched: BTreeSet<FileGroupId>,
+    policy: Arc<dyn ConcurrencyPolicy>,
+}
+
+/// A completed transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Committed {
+    pub instant: InstantTime,
+    pub action: Action,
+    pub touched: BTreeSet<FileGroupId>,
+}
+
+impl Transaction {
+    /// Begins an instant of `action` after every instant on `timeline` (by the clock, or 1 ms
+    /// after the latest): creates `T.<action>.requested` with `requested` as its content. An
+    /// existing file for the instant is [`crate::HudiError::InstantConflict`].
+    pub async fn begin(
+        storage: &Storage,
+        timeline: &Timeline,
+        action: Action,
+        requested: Bytes,
+        clock: &dyn Clock,
+        policy: Arc<dyn ConcurrencyPolicy>,
+    ) -> Result<Transaction> {
+        let instant = next_instant(timeline, clock);
+        Self::begin_at(storage, timeline, instant, action, requested, policy).await
+    }
+
+    /// Begins at an instant chosen beforehand with [`next_instant`] (a writer names its files
+    /// after it while planning, before anything is created).
+    pub async fn begin_at(
+        storage: &Storage,
+        timeline: &Timeline,
+        instant: InstantTime,
+        action: Action,
+        requested: Bytes,
+        policy: Arc<dyn ConcurrencyPolicy>,
+    ) -> Result<Transaction> {
+        Transitions::new(storage, timeline)
+            .request(&instant, action, requested)
+            .await?;
+        Ok(Transaction {
+            storage: storage.clone(),
+            timeline: timeline.clone(),
+            instant,
+            action,
+            touched: BTreeSet::new(),
+            policy,
+        })
+    }
+
+    /// Resumes an instant whose requested file exists (a scheduled compaction or clean, a
+    /// rollback plan): nothing is created.
+    pub fn resume(
+        storage: &Storage,
+        timeline: &Timeline,
+        instant: InstantTime,
+        action: Action,
+        policy: Arc<dyn ConcurrencyPolicy>,
+    ) -> Transaction {
+        Transaction {
+            storage: storage.clone(),
+            timeline: timeline.clone(),
+            instant,
+            action,
+            touched: BTreeSet::new(),
+            policy,
+        }
+    }
+
+    pub fn instant(&self) -> &InstantTime {
+        &self.instant
+    }
+
+    pub fn action(&self) -> Action {
+        self.action
+    }
+
+    pub fn storage(&self) -> &Storage {
+        &self.storage
+    }
+
+    /// The timeline as the transaction began.
+    pub fn timeline(&self) -> &Timeline {
+        &self.timeline
+    }
+
+    /// Creates the inflight file (the write's workload profile, a plan's copy, or empty).
+    pub async fn start(&mut self, inflight: Bytes) -> Result<()> {
+        Transitions::new(&self.storage, &self.timeline)
+            .inflight(&self.instant, self.action, inflight)
+            .await
+            .map(|_| ())
+    }
+
+    /// Records that the transaction writes (or replaces) a file group.
+    pub fn touch(&mut self, group: FileGroupId) {
+        self.touched.insert(group);
+    }
+
+    pub fn touched(&self) -> &BTreeSet<FileGroupId> {
+        &self.touched
+    }
+
+    /// Removes the timeline files of the pending instant this transaction rolls back (a
+    /// rollback or restore retires its target before it completes).
+    pub async fn retire(&self, target: &InstantTime, action: Action) -> Result<()> {
+        Transitions::new(&self.storage, &self.timeline)
+            .remove_pending(target, action)
+            .await
+    }
+
+    /// The commit point: the policy's check, then the completed file with `completed` as its
+    /// content, then the instant's markers are removed.
+    pub async fn commit(self, completed: Bytes) -> Result<Committed> {
+        let candidate = CommitCandidate {
+            storage: &self.storage,
+            timeline: &self.timeline,
+            instant: &self.instant,
+            action: self.action,
+            touched: &self.touched,
+        };
+        self.policy.pre_commit(&candidate).await?;
+        Transitions::new(&self.storage, &self.timeline)
+            .complete(&self.instant, self.action, completed)
+            .await?;
+        markers::delete_markers(&self.storage, &self.instant).await?;
+        Ok(Committed {
+            instant: self.instant,
+            action: self.action,
+            touched: self.touched,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::timeline::transition::FixedClock;
+
+    fn mem() -> Storage {
+        Storage::from_store(
+            Arc::new(object_store::memory::InMemory::new()),
+            "t",
+            "mem://t",
+        )
+    }
+
+    async fn timeline(storage: &Storage) -> Timeline {
+        let props = "hoodie.table.name=t\nhoodie.table.version=6\nhoodie.table.type=COPY_ON_WRITE\nhoodie.table.timeline.timezone=UTC\n";
+        storage
+            .put(crate::storage::PROPERTIES_FILE, Bytes::from(props))
+            .await
+            .unwrap();
+        let config = crate::storage::load_table_config(storage).await.unwrap();
+        Timeline::load(storage, &config).await.unwrap()
+    }
+
+    /// A policy that refuses every commit touching a given file group.
+    #[derive(Debug)]
+    struct Refuse(FileGroupId);
+
+    impl ConcurrencyPolicy for Refuse {
+        fn pre_commit<'a>(&'a self, c: &'a CommitCandidate<'a>) -> BoxFuture<'a, Result<()>> {
+            Box::pin(async move {
+                if c.touched.contains(&self.0) {
+                    return Err(crate::HudiError::Internal {
+                        what: format!("refused {}", c.instant),
+                    });
+                }
+                Ok(())
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn begins_after_every_instant_and_commits_through_the_policy() {
+        let st = mem();
+        let tl = timeline(&st).await;
+        let clock = FixedClock(chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap());
+        let mut a = Transaction::begin(
+            &st,
+            &tl,
+            Action::Commit,
+            Bytes::new(),
+            &clock,
+            Arc::new(SingleWriter),
+        )
+        .await
+        .unwrap();
+        a.start(Bytes::new()).await.unwrap();
+        let g = FileGroupId {
+            partition: "p".into(),
+            file_id: "f-0".into(),
+        };
+        a.touch(g.clone());
+        let done = a.commit(Bytes::from_static(b"{}")).await.unwrap();
+        assert_eq!(done.instant.as_str(), "20231114221320000");
+        assert!(st.exists(".hoodie/20231114221320000.commit").await.unwrap());
+        // The same clock: the next instant is 1 ms later.
+        let tl = tl.reload().await.unwrap();
+        let mut b = Transaction::begin(
+            &st,
+            &tl,
+            Action::Commit,
+            Bytes::new(),
+            &clock,
+            Arc::new(Refuse(g.clone())),
+        )
+        .await
+        .unwrap();
+        assert_eq!(b.instant().as_str(), "20231114221320001");
+        b.touch(g);
+        let e = b.commit(Bytes::new()).await.unwrap_err();
+        assert!(e.to_string().contains("refused"), "{e}");
+        assert!(!st.exists(".hoodie/20231114221320001.commit").await.unwrap());
+        // An instant someone else holds is a typed conflict.
+        let e = Transaction::begin(
+            &st,
+            &tl,
+            Action::Commit,
+            Bytes::new(),
+            &clock,
+            Arc::new(SingleWriter),
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(e, crate::HudiError::InstantConflict { .. }), "{e}");
+    }
+}

@@ -1,0 +1,343 @@
+//! Running a write: open the table for writing (checks, failed writes rolled back), prepare
+//! the input, plan the file groups, then one transaction writes them and commits.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant as Stopwatch;
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::{Schema, SchemaRef};
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+
+use crate::config::table::{properties_file_text, TableConfig, TableType, CREATE_SCHEMA};
+use crate::error::{HudiError, Result};
+use crate::fs_view::FileSystemView;
+use crate::io::avro_arrow::parse_avro_schema;
+use crate::keygen::KeyGenerator;
+use crate::model::avro_instants::encode_requested_replace;
+use crate::model::metadata::CommitMetadata;
+use crate::model::{with_meta_fields, Action};
+use crate::storage::update_table_properties;
+use crate::timeline::transition::next_instant;
+use crate::timeline::Timeline;
+use crate::txn::{SingleWriter, Transaction};
+
+use super::config::WriteConfig;
+use super::handle::{write_file_group, WriteContext};
+use super::records::Prepared;
+use super::{
+    current_schema, json_bytes, log_handle, plan, schema, write_partition_metadata, WriteBuilder,
+    WriteMetrics, WriteOperation,
+};
+use crate::txn::rollback::rollback_failed_writes;
+
+/// The table as a write finds it.
+struct Opened {
+    config: TableConfig,
+    timeline: Timeline,
+    rolled_back: Vec<crate::model::InstantTime>,
+}
+
+impl WriteBuilder {
+    pub(super) async fn run<S>(self, first: Option<RecordBatch>, rest: S) -> Result<WriteMetrics>
+    where
+        S: Stream<Item = Result<RecordBatch>> + Unpin,
+    {
+        let started = Stopwatch::now();
+        let opened = self.open_for_write().await?;
+        let (config, timeline) = (&opened.config, &opened.timeline);
+        let mut options = config.raw.clone();
+        options.extend(self.options.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let wc = WriteConfig::from_options(&options)?;
+        let write_schema = self.write_schema(config, timeline, first.as_ref()).await?;
+        let mut prepared = self
+            .prepare(config, &wc, write_schema.clone(), first, rest)
+            .await?;
+
+        let view = FileSystemView::load(&self.storage, timeline, None).await?;
+        let avg_record_size = plan::average_record_size(
+            timeline,
+            wc.record_size_estimate,
+            wc.record_size_threshold_bytes,
+        )
+        .await?;
+        let mut partitions_to_drop = self.partitions.clone();
+        partitions_to_drop.extend(wc.partitions_to_delete.iter().cloned());
+        let t = next_instant(timeline, self.clock.as_ref());
+        let merge_on_read = config.table_type == TableType::MergeOnRead;
+        let pc = plan::PlanContext {
+            op: self.operation,
+            wc: &wc,
+            view: &view,
+            merge_on_read,
+            record_key_fields: &config.record_key_fields,
+            ordering_field: config.precombine_field.as_deref(),
+            instant: &t,
+        };
+        let p = plan::plan(
+            &self.storage,
+            &pc,
+            &mut prepared,
+            avg_record_size,
+            &partitions_to_drop,
+        )
+        .await?;
+
+        let action = if self.operation.is_replace() {
+            Action::ReplaceCommit
+        } else if merge_on_read {
+            Action::DeltaCommit
+        } else {
+            Action::Commit
+        };
+        let requested = if action == Action::ReplaceCommit {
+            Bytes::from(encode_requested_replace().map_err(|e| HudiError::Avro {
+                context: "requested replace metadata".into(),
+                reason: e,
+            })?)
+        } else {
+            Bytes::new()
+        };
+        let mut txn = Transaction::begin_at(
+            &self.storage,
+            timeline,
+            t.clone(),
+            action,
+            requested,
+            Arc::new(SingleWriter),
+        )
+        .await?;
+        txn.start(json_bytes(&plan::workload_profile(&p, self.operation))?)
+            .await?;
+        let mut metrics = WriteMetrics::new(t.clone(), self.operation, opened.rolled_back.clone());
+        let meta = self
+            .write_files(
+                config,
+                &wc,
+                &write_schema,
+                &prepared,
+                &p,
+                &mut txn,
+                &mut metrics,
+            )
+            .await?;
+        txn.commit(json_bytes(&meta)?).await?;
+        self.after_commit(config, timeline, &write_schema).await?;
+        metrics.duration_ms = started.elapsed().as_millis() as u64;
+        Ok(metrics)
+    }
+
+    /// Loads the table as it is now (not as it was opened), refuses what this writer must not
+    /// write, and rolls back failed writes (EAGER).
+    async fn open_for_write(&self) -> Result<Opened> {
+        let config = crate::storage::load_table_config(&self.storage).await?;
+        let refuse = |feature: String| HudiError::Unsupported {
+            path: self.storage.location().to_string(),
+            feature,
+        };
+        if config.version != 6 {
+            return Err(refuse(format!(
+                "writing table version {} (this writer writes version 6)",
+                config.version
+            )));
+        }
+        if !config.populate_meta_fields {
+            return Err(refuse(
+                "writing tables with hoodie.populate.meta.fields=false (keys are not stored in the files)".into(),
+            ));
+        }
+        if !config.metadata_partitions.is_empty() {
+            // Committing without updating the metadata table would make Java and hudi-rs
+            // serve a stale file list.
+            return Err(refuse(format!(
+                "writing a table whose metadata table is in use (hoodie.table.metadata.partitions={}); \
+                 stop its writers and run `hudi metadata delete {}` to turn it off, then write \
+                 from Spark with hoodie.metadata.enable=false",
+                config.metadata_partitions.join(","),
+                self.storage.location()
+            )));
+        }
+        let opened = Timeline::load(&self.storage, &config).await?;
+        let rolled = rollback_failed_writes(&self.storage, &opened, self.clock.as_ref()).await?;
+        let timeline = if rolled.is_empty() {
+            opened
+        } else {
+            opened.reload().await?
+        };
+        Ok(Opened {
+            config,
+            timeline,
+            rolled_back: rolled.into_iter().map(|r| r.rolled_back).collect(),
+        })
+    }
+
+    /// The schema of this write: the table's, evolved by the input's columns.
+    async fn write_schema(
+        &self,
+        config: &TableConfig,
+        timeline: &Timeline,
+        first: Option<&RecordBatch>,
+    ) -> Result<SchemaRef> {
+        let table_schema = current_schema(config, timeline).await?;
+        let write_schema: SchemaRef = match (&table_schema, first) {
+            (Some(t), Some(b)) => schema::evolve(t, &schema::stored_schema(&b.schema())?)?,
+            (Some(t), None) => t.clone(),
+            (None, Some(b)) => schema::stored_schema(&b.schema())?,
+            (None, None) if self.operation == WriteOperation::DeletePartition => {
+                Arc::new(Schema::empty())
+            }
+            (None, None) => {
+                return Err(HudiError::Schema {
+                    context: self.storage.location().to_string(),
+                    reason: "the first write needs input rows (or a schema given at create)".into(),
+                })
+            }
+        };
+        if !write_schema.fields().is_empty() {
+            // Fails now, before anything is written, on names Avro cannot carry.
+            schema::avro_schema(&write_schema, &config.name, true, true)?;
+        }
+        Ok(write_schema)
+    }
+
+    /// Converts, keys and (on request) deduplicates the input rows.
+    async fn prepare<S>(
+        &self,
+        config: &TableConfig,
+        wc: &WriteConfig,
+        write_schema: SchemaRef,
+        first: Option<RecordBatch>,
+        mut rest: S,
+    ) -> Result<Prepared>
+    where
+        S: Stream<Item = Result<RecordBatch>> + Unpin,
+    {
+        let keygen = KeyGenerator::from_table(config, &self.options)?;
+        let ordering = config.precombine_field.as_deref();
+        let all_deletes = self.operation == WriteOperation::Delete;
+        let mut prepared = Prepared::new(write_schema, wc.spill_threshold);
+        if let Some(b) = &first {
+            prepared.push(b, &keygen, ordering, all_deletes)?;
+        }
+        while let Some(b) = rest.next().await {
+            prepared.push(&b?, &keygen, ordering, all_deletes)?;
+        }
+        prepared.seal()?;
+        let dedup = match self.operation {
+            WriteOperation::Upsert => wc.combine_before_upsert,
+            WriteOperation::Delete => wc.combine_before_delete,
+            _ => wc.combine_before_insert,
+        };
+        if dedup {
+            prepared.dedup(wc.index.is_global());
+        }
+        Ok(prepared)
+    }
+
+    /// Writes the plan's base and log files under the transaction; returns the commit
+    /// metadata.
+    #[allow(clippy::too_many_arguments)]
+    async fn write_files(
+        &self,
+        config: &TableConfig,
+        wc: &WriteConfig,
+        write_schema: &SchemaRef,
+        prepared: &Prepared,
+        p: &plan::Plan,
+        txn: &mut Transaction,
+        metrics: &mut WriteMetrics,
+    ) -> Result<CommitMetadata> {
+        let t = txn.instant().clone();
+        for part in p.partitions_written() {
+            write_partition_metadata(&self.storage, &part, &t, &self.clock).await?;
+        }
+        let schema_json = if write_schema.fields().is_empty() {
+            String::new()
+        } else {
+            schema::avro_schema(write_schema, &config.name, true, true)?
+        };
+        let ctx = WriteContext {
+            storage: &self.storage,
+            instant: &t,
+            schema: Arc::new(with_meta_fields(write_schema)),
+            avro_schema: &schema_json,
+            record_name: schema::record_full_name(&config.name),
+            config: wc,
+            prepared,
+            ordering_field: config.precombine_field.as_deref(),
+        };
+        let mut meta = CommitMetadata {
+            operation_type: Some(self.operation.token().to_string()),
+            ..Default::default()
+        };
+        let mut add = |partition: &str, stat| {
+            metrics.add(&stat);
+            meta.partition_to_write_stats
+                .entry(partition.to_string())
+                .or_default()
+                .push(stat);
+        };
+        for (task, fg) in p.groups.iter().enumerate() {
+            txn.touch(fg.id());
+            add(&fg.partition, write_file_group(&ctx, fg, task).await?);
+        }
+        if !p.logs.is_empty() {
+            let avro = parse_avro_schema(&schema_json, "log block writer schema")?;
+            let delete_schema = parse_avro_schema(
+                crate::io::log_reader::DELETE_RECORD_LIST_SCHEMA,
+                "delete block schema",
+            )?;
+            for (n, lg) in p.logs.iter().enumerate() {
+                txn.touch(lg.id());
+                let task = p.groups.len() + n;
+                for stat in
+                    log_handle::append_log(&ctx, lg, &wc.log, &avro, &delete_schema, task).await?
+                {
+                    add(&lg.partition, stat);
+                }
+            }
+        }
+        if self.operation.is_replace() {
+            let mut replaced: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for g in &p.replaced {
+                txn.touch(g.clone());
+                replaced
+                    .entry(g.partition.clone())
+                    .or_default()
+                    .push(g.file_id.clone());
+                metrics.file_groups_replaced += 1;
+            }
+            meta.partition_to_replace_file_ids = Some(replaced);
+        }
+        if !write_schema.fields().is_empty() {
+            let avro = schema::avro_schema(write_schema, &config.name, false, true)?;
+            meta.extra_metadata.insert("schema".into(), avro);
+        }
+        Ok(meta)
+    }
+
+    /// The first write of a table fixes its create schema (a table others wrote keeps its
+    /// properties as they are).
+    async fn after_commit(
+        &self,
+        config: &TableConfig,
+        timeline: &Timeline,
+        write_schema: &SchemaRef,
+    ) -> Result<()> {
+        let first_write = timeline.completed_writes().next().is_none();
+        if config.create_schema.is_none() && first_write && !write_schema.fields().is_empty() {
+            let mut props = config.raw.clone();
+            props.insert(
+                CREATE_SCHEMA.key.into(),
+                schema::avro_schema(write_schema, &config.name, false, false)?,
+            );
+            update_table_properties(
+                &self.storage,
+                properties_file_text(&props, &self.clock.now()),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
