@@ -1,5 +1,6 @@
 //! `hudi`: inspect and read Apache Hudi tables.
 
+mod compaction;
 mod error;
 mod metadata;
 mod output;
@@ -38,6 +39,8 @@ enum Command {
     Timeline(timeline::TimelineArgs),
     /// The metadata table: `delete` turns it off.
     Metadata(metadata::MetadataArgs),
+    /// Compaction of merge-on-read tables: schedule, run, show.
+    Compaction(compaction::CompactionArgs),
 }
 
 /// Storage options shared by every command.
@@ -88,6 +91,7 @@ fn main() -> ExitCode {
             Command::Show(a) => show::run(a).await,
             Command::Timeline(a) => timeline::run(a).await,
             Command::Metadata(a) => metadata::run(a).await,
+            Command::Compaction(a) => compaction::run(a).await,
         }
     });
     match result {

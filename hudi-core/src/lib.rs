@@ -16,6 +16,7 @@ pub mod io;
 pub mod keygen;
 pub mod model;
 pub mod read;
+pub mod services;
 pub mod storage;
 pub mod table;
 pub mod timeline;

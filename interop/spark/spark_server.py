@@ -100,13 +100,18 @@ def do_write(spark, req):
 
 
 def java_chain(e):
-    """'class: message <- cause: message ...' of a Py4J Java exception, else None."""
+    """'class: message <- cause: message ...' of a Py4J Java exception and the first frames
+    of its root cause, else None."""
     je = getattr(e, "java_exception", None)
-    parts = []
+    parts, root = [], None
     while je is not None and len(parts) < 8:
         parts.append(str(je.toString()))
+        root = je
         je = je.getCause()
-    return " <- ".join(parts) if parts else None
+    if not parts:
+        return None
+    frames = [str(f.toString()) for f in list(root.getStackTrace())[:12]]
+    return " <- ".join(parts) + "\n  at " + "\n  at ".join(frames)
 
 
 def main():

@@ -8,6 +8,7 @@ mod fixture_formats;
 mod fixtures_vs_oracle;
 mod mor_recovery;
 mod object_store_s3;
+mod services;
 mod spark_fixtures;
 mod spark_services;
 mod spark_tables;

@@ -69,6 +69,8 @@ pub struct LogFileDecoder {
     target: SchemaRef,
     schemas: HashMap<String, AvroSchema>,
     delete_schema: AvroSchema,
+    /// Corrupt regions skipped so far.
+    pub corrupt_regions: usize,
 }
 
 impl LogFileDecoder {
@@ -77,12 +79,14 @@ impl LogFileDecoder {
             target,
             schemas: HashMap::new(),
             delete_schema: parse_avro_schema(DELETE_RECORD_LIST_SCHEMA, "delete block schema")?,
+            corrupt_regions: 0,
         })
     }
 
     /// Walks and decodes a whole log file (`path` names it in errors).
     pub fn decode_file(&mut self, path: &str, bytes: &Bytes) -> Result<Vec<LogContent>> {
         let w = walk(bytes);
+        self.corrupt_regions += w.corrupt.len();
         for c in &w.corrupt {
             log::warn!(
                 "{path}: skipping corrupt log region at byte {} ({} bytes): {}",

@@ -9,3 +9,4 @@ pub mod bloom;
 pub mod log_block;
 pub mod log_reader;
 pub mod parquet_writer;
+pub mod row_store;

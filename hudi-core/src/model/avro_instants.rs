@@ -9,13 +9,8 @@ use std::collections::{BTreeMap, HashMap};
 use apache_avro::types::Value;
 use apache_avro::{Codec, Schema, Writer};
 
-use super::metadata::{DecodeResult, InstantInfo, RollbackMetadata};
-
-pub const REQUESTED_REPLACE_SCHEMA: &str = r#"{"type":"record","name":"HoodieRequestedReplaceMetadata","namespace":"org.apache.hudi.avro.model","fields":[{"name":"operationType","type":["null",{"type":"string","avro.java.string":"String"}],"default":null},{"name":"clusteringPlan","type":["null",{"type":"record","name":"HoodieClusteringPlan","fields":[{"name":"inputGroups","type":["null",{"type":"array","items":{"type":"record","name":"HoodieClusteringGroup","fields":[{"name":"slices","type":["null",{"type":"array","items":{"type":"record","name":"HoodieSliceInfo","fields":[{"name":"dataFilePath","type":["null",{"type":"string","avro.java.string":"String"}],"default":null},{"name":"deltaFilePaths","type":["null",{"type":"array","items":{"type":"string","avro.java.string":"String"}}],"default":null},{"name":"fileId","type":["null",{"type":"string","avro.java.string":"String"}]},{"name":"partitionPath","type":["null",{"type":"string","avro.java.string":"String"}],"default":null},{"name":"bootstrapFilePath","type":["null",{"type":"string","avro.java.string":"String"}],"default":null},{"name":"version","type":["int","null"],"default":1}]}}],"default":null},{"name":"metrics","type":["null",{"type":"map","values":"double","avro.java.string":"String"}],"default":null},{"name":"numOutputFileGroups","type":["int","null"],"default":1},{"name":"extraMetadata","type":["null",{"type":"map","values":{"type":"string","avro.java.string":"String"},"avro.java.string":"String"}],"default":null},{"name":"version","type":["int","null"],"default":1}]}}],"default":null},{"name":"strategy","type":["null",{"type":"record","name":"HoodieClusteringStrategy","fields":[{"name":"strategyClassName","type":["null",{"type":"string","avro.java.string":"String"}],"default":null},{"name":"strategyParams","type":["null",{"type":"map","values":{"type":"string","avro.java.string":"String"},"avro.java.string":"String"}],"default":null},{"name":"version","type":["int","null"],"default":1}]}],"default":null},{"name":"extraMetadata","type":["null",{"type":"map","values":{"type":"string","avro.java.string":"String"},"avro.java.string":"String"}],"default":null},{"name":"version","type":["int","null"],"default":1},{"name":"preserveHoodieMetadata","type":["null","boolean"],"default":null}]}],"default":null},{"name":"extraMetadata","type":["null",{"type":"map","values":{"type":"string","avro.java.string":"String"},"avro.java.string":"String"}],"default":null},{"name":"version","type":["int","null"],"default":1}]}"#;
-
-pub const ROLLBACK_PLAN_SCHEMA: &str = r#"{"type":"record","name":"HoodieRollbackPlan","namespace":"org.apache.hudi.avro.model","fields":[{"name":"instantToRollback","type":["null",{"type":"record","name":"HoodieInstantInfo","fields":[{"name":"commitTime","type":{"type":"string","avro.java.string":"String"}},{"name":"action","type":{"type":"string","avro.java.string":"String"}}]}],"doc":"Hoodie instant that needs to be rolled back","default":null},{"name":"RollbackRequests","type":["null",{"type":"array","items":{"type":"record","name":"HoodieRollbackRequest","fields":[{"name":"partitionPath","type":{"type":"string","avro.java.string":"String"}},{"name":"fileId","type":["null",{"type":"string","avro.java.string":"String"}],"default":null},{"name":"latestBaseInstant","type":["null",{"type":"string","avro.java.string":"String"}],"default":null},{"name":"filesToBeDeleted","type":{"type":"array","items":{"type":"string","avro.java.string":"String"},"default":[]},"default":[]},{"name":"logBlocksToBeDeleted","type":["null",{"type":"map","values":"long","avro.java.string":"String"}],"default":null}]}}],"default":null},{"name":"version","type":["int","null"],"default":1}]}"#;
-
-pub const ROLLBACK_METADATA_SCHEMA: &str = r#"{"type":"record","name":"HoodieRollbackMetadata","namespace":"org.apache.hudi.avro.model","fields":[{"name":"startRollbackTime","type":{"type":"string","avro.java.string":"String"}},{"name":"timeTakenInMillis","type":"long"},{"name":"totalFilesDeleted","type":"int"},{"name":"commitsRollback","type":{"type":"array","items":{"type":"string","avro.java.string":"String"}}},{"name":"partitionMetadata","type":{"type":"map","values":{"type":"record","name":"HoodieRollbackPartitionMetadata","fields":[{"name":"partitionPath","type":{"type":"string","avro.java.string":"String"}},{"name":"successDeleteFiles","type":{"type":"array","items":{"type":"string","avro.java.string":"String"}}},{"name":"failedDeleteFiles","type":{"type":"array","items":{"type":"string","avro.java.string":"String"}}},{"name":"rollbackLogFiles","type":["null",{"type":"map","values":"long","avro.java.string":"String"}],"default":null},{"name":"logFilesFromFailedCommit","type":["null",{"type":"map","values":"long","avro.java.string":"String"}],"default":null}]},"avro.java.string":"String"}},{"name":"version","type":["int","null"],"default":1},{"name":"instantsRollback","type":{"type":"array","items":{"type":"record","name":"HoodieInstantInfo","fields":[{"name":"commitTime","type":{"type":"string","avro.java.string":"String"}},{"name":"action","type":{"type":"string","avro.java.string":"String"}}]},"default":[]},"default":[]}]}"#;
+use super::avro_schemas::*;
+use super::metadata::{CompactionPlan, DecodeResult, InstantInfo, RollbackMetadata};
 
 /// One request of a rollback plan.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -99,6 +94,73 @@ pub fn encode_requested_replace() -> DecodeResult<Vec<u8>> {
             ("clusteringPlan".into(), opt(None)),
             ("extraMetadata".into(), opt(None)),
             ("version".into(), version(None)),
+        ]),
+    )
+}
+
+fn string_map(m: &BTreeMap<String, String>) -> Value {
+    Value::Map(m.iter().map(|(k, v)| (k.clone(), s(v))).collect())
+}
+
+/// `HoodieCompactionPlan` (version 2, as 0.14/0.15 write it: no strategy, metadata not
+/// preserved).
+pub fn encode_compaction_plan(p: &CompactionPlan) -> DecodeResult<Vec<u8>> {
+    let ops = p
+        .operations
+        .iter()
+        .map(|o| {
+            Value::Record(vec![
+                (
+                    "baseInstantTime".into(),
+                    opt(o.base_instant_time.as_deref().map(s)),
+                ),
+                (
+                    "deltaFilePaths".into(),
+                    opt(Some(strings(&o.delta_file_paths))),
+                ),
+                (
+                    "dataFilePath".into(),
+                    opt(o.data_file_path.as_deref().map(s)),
+                ),
+                ("fileId".into(), opt(o.file_id.as_deref().map(s))),
+                (
+                    "partitionPath".into(),
+                    opt(o.partition_path.as_deref().map(s)),
+                ),
+                (
+                    "metrics".into(),
+                    opt(o.metrics.as_ref().map(|m| {
+                        Value::Map(
+                            m.iter()
+                                .map(|(k, v)| (k.clone(), Value::Double(*v)))
+                                .collect(),
+                        )
+                    })),
+                ),
+                (
+                    "bootstrapFilePath".into(),
+                    opt(o.bootstrap_file_path.as_deref().map(s)),
+                ),
+            ])
+        })
+        .collect();
+    container(
+        COMPACTION_PLAN_SCHEMA,
+        Value::Record(vec![
+            ("operations".into(), opt(Some(Value::Array(ops)))),
+            (
+                "extraMetadata".into(),
+                opt(p.extra_metadata.as_ref().map(string_map)),
+            ),
+            ("version".into(), version(p.version)),
+            ("strategy".into(), opt(None)),
+            (
+                "preserveHoodieMetadata".into(),
+                Value::Union(
+                    0,
+                    Box::new(Value::Boolean(p.preserve_hoodie_metadata.unwrap_or(false))),
+                ),
+            ),
         ]),
     )
 }
@@ -241,5 +303,27 @@ mod tests {
             meta
         );
         assert!(encode_requested_replace().unwrap().starts_with(b"Obj\x01"));
+    }
+
+    #[test]
+    fn compaction_plans_round_trip() {
+        use crate::model::metadata::CompactionOperation;
+        let plan = CompactionPlan {
+            operations: vec![CompactionOperation {
+                base_instant_time: Some("20250126040826878".into()),
+                delta_file_paths: vec![".f-0_20250126040826878.log.1_0-1-2".into()],
+                data_file_path: Some("f-0_0-1-2_20250126040826878.parquet".into()),
+                file_id: Some("f-0".into()),
+                partition_path: Some("p".into()),
+                metrics: Some(BTreeMap::from([("TOTAL_LOG_FILES".to_string(), 1.0)])),
+                bootstrap_file_path: None,
+            }],
+            extra_metadata: None,
+            version: Some(2),
+            strategy: None,
+            preserve_hoodie_metadata: Some(false),
+        };
+        let bytes = encode_compaction_plan(&plan).unwrap();
+        assert_eq!(decode_json_or_avro::<CompactionPlan>(&bytes).unwrap(), plan);
     }
 }

@@ -162,6 +162,11 @@ pub struct CompactionPlan {
     pub extra_metadata: Option<BTreeMap<String, String>>,
     #[serde(default)]
     pub version: Option<i32>,
+    /// Log compaction's execution strategy (null for compaction).
+    #[serde(default)]
+    pub strategy: Option<JsonValue>,
+    #[serde(default)]
+    pub preserve_hoodie_metadata: Option<bool>,
 }
 
 /// `HoodieInstantInfo`.

@@ -1,6 +1,7 @@
 //! Pure data types of the Hudi format: instants, file names, instant contents. No IO.
 
 pub mod avro_instants;
+pub mod avro_schemas;
 pub mod file_name;
 pub mod instant;
 pub mod metadata;

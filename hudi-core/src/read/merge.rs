@@ -11,12 +11,12 @@
 use std::collections::HashMap;
 
 use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::compute::interleave_record_batch;
 use arrow::datatypes::SchemaRef;
 
 use crate::config::table::{RecordMergeMode, TableConfig};
 use crate::error::{HudiError, Result};
 use crate::io::log_reader::DeleteRecord;
+use crate::io::row_store::RowStore;
 use crate::model::{OrderingValue, IS_DELETED_FIELD, RECORD_KEY_FIELD};
 
 const EVENT_TIME_STRATEGY: &str = "eeb8d96f-b1e4-49fd-bbf8-28ac514178e5";
@@ -77,12 +77,8 @@ pub fn resolve_merge_mode(config: &TableConfig) -> Result<RecordMergeMode> {
 /// A record's state in the log buffer.
 #[derive(Debug, Clone)]
 enum Entry {
-    /// Row `row` of log batch `batch`.
-    Data {
-        batch: usize,
-        row: usize,
-        ordering: OrderingValue,
-    },
+    /// Row `row` of the buffer's row store.
+    Data { row: usize, ordering: OrderingValue },
     Delete {
         ordering: OrderingValue,
         commit_time_delete: bool,
@@ -220,18 +216,37 @@ fn log_wins_over_base(rule: MergeRule, log: &Entry, base: &Entry) -> bool {
 }
 
 /// Log records of one file slice, merged by key, ready to be combined with the base file.
+/// The records' rows sit in a [`RowStore`] that spills to a local file past a memory budget,
+/// so a file group whose logs exceed memory still merges: base rows stream through, and the
+/// winning log records follow in log order, read back sequentially.
 pub struct LogBuffer {
-    schema: SchemaRef,
     rule: MergeRule,
     ordering_field: Option<String>,
     /// Where record keys come from: the `_hoodie_record_key` column, or (a table with virtual
     /// keys, `hoodie.populate.meta.fields=false`) the table's key generator.
     keygen: Option<std::sync::Arc<crate::keygen::KeyGenerator>>,
-    batches: Vec<RecordBatch>,
+    rows: RowStore,
+    sealed: bool,
     entries: HashMap<String, Entry>,
-    /// Keys in first-seen order, for a deterministic output of inserts.
-    order: Vec<String>,
+    stats: MergeStats,
 }
+
+/// What a merge read from the logs (compaction write stats report it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MergeStats {
+    /// Records of data blocks and keys of delete blocks.
+    pub log_records: u64,
+    /// Base records a log record replaced.
+    pub updated: u64,
+    /// Base records a delete removed.
+    pub deleted: u64,
+}
+
+/// Rows per batch of the log records a merge emits.
+const EMIT_BATCH_ROWS: usize = 8192;
+
+/// Log bytes kept in memory before the buffer spills (`hoodie.memory.merge.max.size`).
+pub const DEFAULT_MERGE_MEMORY: usize = 1024 * 1024 * 1024;
 
 fn key_column(batch: &RecordBatch, ctx: &str) -> Result<arrow::array::StringArray> {
     let col = batch
@@ -249,15 +264,21 @@ fn key_column(batch: &RecordBatch, ctx: &str) -> Result<arrow::array::StringArra
 }
 
 impl LogBuffer {
-    pub fn new(schema: SchemaRef, rule: MergeRule, ordering_field: Option<String>) -> Self {
+    /// A buffer for records of `schema`, spilling past `memory_budget` bytes of log rows.
+    pub fn new(
+        schema: SchemaRef,
+        rule: MergeRule,
+        ordering_field: Option<String>,
+        memory_budget: usize,
+    ) -> Self {
         LogBuffer {
-            schema,
             rule,
             ordering_field,
             keygen: None,
-            batches: Vec::new(),
+            rows: RowStore::new(schema, memory_budget),
+            sealed: false,
             entries: HashMap::new(),
-            order: Vec::new(),
+            stats: MergeStats::default(),
         }
     }
 
@@ -274,6 +295,15 @@ impl LogBuffer {
         self.entries.is_empty()
     }
 
+    /// Whether the log rows went to disk.
+    pub fn spilled(&self) -> bool {
+        self.rows.spilled()
+    }
+
+    pub fn stats(&self) -> MergeStats {
+        self.stats
+    }
+
     /// The record keys of a batch's rows.
     fn keys(&self, batch: &RecordBatch, ctx: &str) -> Result<arrow::array::StringArray> {
         match &self.keygen {
@@ -283,6 +313,7 @@ impl LogBuffer {
     }
 
     fn put(&mut self, key: &str, e: Entry) {
+        self.stats.log_records += 1;
         match self.entries.get(key) {
             Some(old) => {
                 if newer_wins(self.rule, &e, old) {
@@ -290,7 +321,6 @@ impl LogBuffer {
                 }
             }
             None => {
-                self.order.push(key.to_string());
                 self.entries.insert(key.to_string(), e);
             }
         }
@@ -298,7 +328,7 @@ impl LogBuffer {
 
     /// Adds a data block's records (in block order, later ones newer).
     pub fn add_data(&mut self, batch: RecordBatch, ctx: &str) -> Result<()> {
-        let idx = self.batches.len();
+        let start = self.rows.len();
         let keys = self.keys(&batch, ctx)?;
         let ordering_col = self
             .ordering_field
@@ -328,15 +358,13 @@ impl LogBuffer {
                 }
             } else {
                 Entry::Data {
-                    batch: idx,
-                    row,
+                    row: start + row,
                     ordering,
                 }
             };
             self.put(keys.value(row), e);
         }
-        self.batches.push(batch);
-        Ok(())
+        self.rows.push(batch)
     }
 
     /// Adds a delete block's keys.
@@ -350,9 +378,19 @@ impl LogBuffer {
         }
     }
 
-    /// Merges one base batch with the buffer: rows without a log record pass through, rows
-    /// with one are replaced or dropped. Matched keys are taken out of the buffer.
+    fn seal(&mut self) -> Result<()> {
+        if !self.sealed {
+            self.rows.seal()?;
+            self.sealed = true;
+        }
+        Ok(())
+    }
+
+    /// Merges one base batch with the buffer: the base rows that stay (no log record, or the
+    /// base record wins). A log record that wins stays in the buffer and comes out with
+    /// [`remaining`](Self::remaining); a delete removes the base row.
     pub fn merge_base(&mut self, base: &RecordBatch, ctx: &str) -> Result<RecordBatch> {
+        self.seal()?;
         if self.entries.is_empty() {
             return Ok(base.clone());
         }
@@ -362,7 +400,7 @@ impl LogBuffer {
             .as_ref()
             .and_then(|f| base.column_by_name(f))
             .cloned();
-        let mut picks: Vec<(usize, usize)> = Vec::with_capacity(base.num_rows());
+        let mut keep: Vec<bool> = Vec::with_capacity(base.num_rows());
         for row in 0..base.num_rows() {
             let entry = if keys.is_null(row) {
                 None
@@ -370,53 +408,53 @@ impl LogBuffer {
                 self.entries.get(keys.value(row))
             };
             let Some(entry) = entry else {
-                picks.push((0, row));
+                keep.push(true);
                 continue;
             };
             let base_entry = Entry::Data {
-                batch: usize::MAX,
-                row,
+                row: usize::MAX,
                 ordering: ordering_col
                     .as_ref()
                     .map_or(OrderingValue::Null, |c| OrderingValue::from_array(c, row)),
             };
             let log_wins = log_wins_over_base(self.rule, entry, &base_entry);
-            let entry =
-                self.entries
-                    .remove(keys.value(row))
-                    .ok_or_else(|| HudiError::Internal {
-                        what: format!("{ctx}: a log buffer entry vanished"),
-                    })?;
             match (log_wins, entry) {
-                (false, _) => picks.push((0, row)),
-                (true, Entry::Data { batch, row: r, .. }) => picks.push((batch + 1, r)),
-                (true, Entry::Delete { .. }) => {}
+                (false, _) => {
+                    self.entries.remove(keys.value(row));
+                    keep.push(true);
+                }
+                (true, Entry::Data { .. }) => {
+                    self.stats.updated += 1;
+                    keep.push(false);
+                }
+                (true, Entry::Delete { .. }) => {
+                    self.stats.deleted += 1;
+                    self.entries.remove(keys.value(row));
+                    keep.push(false);
+                }
             }
         }
-        let mut sources: Vec<&RecordBatch> = vec![base];
-        sources.extend(self.batches.iter());
-        interleave_record_batch(&sources, &picks).map_err(|e| HudiError::arrow(ctx.to_string(), e))
+        arrow::compute::filter_record_batch(base, &arrow::array::BooleanArray::from(keep))
+            .map_err(|e| HudiError::arrow(ctx.to_string(), e))
     }
 
-    /// The log records no base row matched (inserts), deletes excluded.
-    pub fn remaining(&mut self, ctx: &str) -> Result<Option<RecordBatch>> {
-        let picks: Vec<(usize, usize)> = self
-            .order
-            .iter()
-            .filter_map(|k| match self.entries.get(k) {
-                Some(Entry::Data { batch, row, .. }) => Some((*batch, *row)),
-                _ => None,
+    /// The winning log records (updates of base records, and inserts), deletes excluded, in
+    /// log order and in batches; the buffer is empty afterwards.
+    pub fn remaining(&mut self, _ctx: &str) -> Result<Vec<RecordBatch>> {
+        self.seal()?;
+        let mut rows: Vec<usize> = self
+            .entries
+            .values()
+            .filter_map(|e| match e {
+                Entry::Data { row, .. } => Some(*row),
+                Entry::Delete { .. } => None,
             })
             .collect();
         self.entries.clear();
-        if picks.is_empty() {
-            return Ok(None);
-        }
-        let sources: Vec<&RecordBatch> = self.batches.iter().collect();
-        let out = interleave_record_batch(&sources, &picks)
-            .map_err(|e| HudiError::arrow(ctx.to_string(), e))?;
-        debug_assert_eq!(out.schema(), self.schema);
-        Ok(Some(out))
+        rows.sort_unstable();
+        rows.chunks(EMIT_BATCH_ROWS)
+            .map(|chunk| self.rows.take(chunk))
+            .collect()
     }
 }
 
@@ -457,7 +495,6 @@ mod tests {
 
     fn data(o: OrderingValue) -> Entry {
         Entry::Data {
-            batch: 0,
             row: 0,
             ordering: o,
         }
@@ -551,5 +588,73 @@ mod tests {
             &del(O::Long(1), false),
             &data(O::Long(9))
         ));
+    }
+
+    #[test]
+    fn a_spilled_buffer_merges_like_one_in_memory() {
+        use arrow::array::{Int64Array, StringArray};
+        use arrow::datatypes::{DataType, Field, Schema};
+        use std::sync::Arc;
+        let schema = Arc::new(Schema::new(vec![
+            Field::new(RECORD_KEY_FIELD, DataType::Utf8, true),
+            Field::new("o", DataType::Int64, true),
+        ]));
+        let batch = |keys: &[&str], o: &[i64]| {
+            RecordBatch::try_new(
+                schema.clone(),
+                vec![
+                    Arc::new(StringArray::from(keys.to_vec())),
+                    Arc::new(Int64Array::from(o.to_vec())),
+                ],
+            )
+            .unwrap()
+        };
+        let rule = MergeRule::Payload {
+            event_time_base: false,
+        };
+        let run = |budget: usize| {
+            let mut b = LogBuffer::new(schema.clone(), rule, Some("o".into()), budget);
+            b.add_data(batch(&["b", "d", "e"], &[5, 1, 1]), "log 1")
+                .unwrap();
+            b.add_data(batch(&["e"], &[0]), "log 2").unwrap();
+            b.add_deletes(&[DeleteRecord {
+                record_key: "c".into(),
+                partition_path: None,
+                ordering: OrderingValue::Null,
+            }]);
+            let kept = b
+                .merge_base(&batch(&["a", "b", "c"], &[1, 1, 1]), "base")
+                .unwrap();
+            let mut out: Vec<(String, i64)> = Vec::new();
+            for bt in std::iter::once(kept).chain(b.remaining("rest").unwrap()) {
+                let k = bt.column(0).as_string::<i32>().clone();
+                let o = bt
+                    .column(1)
+                    .as_primitive::<arrow::datatypes::Int64Type>()
+                    .clone();
+                out.extend((0..bt.num_rows()).map(|i| (k.value(i).to_string(), o.value(i))));
+            }
+            out.sort();
+            (out, b.spilled(), b.stats())
+        };
+        let (mem, spilled_mem, stats) = run(usize::MAX);
+        let (disk, spilled_disk, _) = run(1);
+        assert!(!spilled_mem && spilled_disk);
+        assert_eq!(mem, disk);
+        // b updated, c deleted, d inserted, e's later record (0) loses to the earlier 1.
+        let want = |v: &[(&str, i64)]| {
+            v.iter()
+                .map(|(k, o)| (k.to_string(), *o))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(mem, want(&[("a", 1), ("b", 5), ("d", 1), ("e", 1)]));
+        assert_eq!(
+            stats,
+            MergeStats {
+                log_records: 5,
+                updated: 1,
+                deleted: 1
+            }
+        );
     }
 }

@@ -22,7 +22,7 @@ use crate::model::{InstantTime, COMMIT_TIME_FIELD};
 use crate::storage::Storage;
 use crate::timeline::Timeline;
 
-use merge::{resolve_merge_rule, LogBuffer, MergeRule};
+use merge::{resolve_merge_rule, LogBuffer, MergeRule, DEFAULT_MERGE_MEMORY};
 
 /// What a read returns.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -38,6 +38,20 @@ pub enum QueryType {
         start: Option<InstantTime>,
         end: Option<InstantTime>,
     },
+}
+
+/// What merging one file slice read (compaction reports it in its write stats).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SliceStats {
+    pub base_records: u64,
+    pub log_files: u64,
+    pub log_bytes: u64,
+    pub log_blocks: u64,
+    pub rollback_blocks: u64,
+    pub corrupt_blocks: u64,
+    pub merge: merge::MergeStats,
+    /// Whether the log records spilled to disk.
+    pub spilled: bool,
 }
 
 /// Options of one read.
@@ -120,30 +134,7 @@ pub async fn plan(
             feature: "Lance base files (hoodie.table.base.file.format=LANCE)".into(),
         });
     }
-    let (output_schema, columns) = project_schema(&table_schema, &opts.columns)?;
-    let base_only =
-        config.table_type == TableType::CopyOnWrite || opts.query == QueryType::ReadOptimized;
-    let merge_rule = resolve_merge_rule(config)?;
-    let mut plan = ReadPlan {
-        slices: Vec::new(),
-        table_schema,
-        output_schema,
-        base_only,
-        index: CommitIndex::new(timeline, opts.as_of.as_ref()),
-        block_range: None,
-        admitted: None,
-        merge_rule,
-        ordering_field: config.precombine_field.clone(),
-        keygen: if config.populate_meta_fields {
-            None
-        } else {
-            Some(Arc::new(crate::keygen::KeyGenerator::from_table(
-                config,
-                &Default::default(),
-            )?))
-        },
-        columns,
-    };
+    let mut plan = ReadPlan::new(config, timeline, table_schema, opts)?;
     match &opts.query {
         QueryType::Snapshot | QueryType::ReadOptimized => {
             let view = FileSystemView::load(storage, timeline, opts.as_of.as_ref()).await?;
@@ -223,6 +214,51 @@ async fn plan_incremental(
 }
 
 impl ReadPlan {
+    /// A plan without slices: the schema, the merge rule and the committed instants a read
+    /// (or a compaction, with default options) merges slices with.
+    pub fn new(
+        config: &TableConfig,
+        timeline: &Timeline,
+        table_schema: SchemaRef,
+        opts: &ReadOptions,
+    ) -> Result<ReadPlan> {
+        let (output_schema, columns) = project_schema(&table_schema, &opts.columns)?;
+        let base_only =
+            config.table_type == TableType::CopyOnWrite || opts.query == QueryType::ReadOptimized;
+        Ok(ReadPlan {
+            slices: Vec::new(),
+            table_schema,
+            output_schema,
+            base_only,
+            index: CommitIndex::new(timeline, opts.as_of.as_ref()),
+            block_range: None,
+            admitted: None,
+            merge_rule: resolve_merge_rule(config)?,
+            ordering_field: config.precombine_field.clone(),
+            keygen: if config.populate_meta_fields {
+                None
+            } else {
+                Some(Arc::new(crate::keygen::KeyGenerator::from_table(
+                    config,
+                    &Default::default(),
+                )?))
+            },
+            columns,
+        })
+    }
+
+    /// Admits only log blocks of instants at or before `t` (a compaction merges the blocks
+    /// written before it was scheduled).
+    pub fn with_blocks_up_to(mut self, t: &InstantTime) -> ReadPlan {
+        self.block_range = Some((InstantTime::zero(), t.clone()));
+        self
+    }
+
+    /// The schema slices merge into (meta columns first).
+    pub fn table_schema(&self) -> &SchemaRef {
+        &self.table_schema
+    }
+
     /// Streams the result, one file slice at a time.
     pub fn stream(self, storage: Storage) -> BoxStream<'static, Result<RecordBatch>> {
         let plan = Arc::new(ReadPlan {
@@ -294,10 +330,31 @@ impl ReadPlan {
         if self.admitted.as_ref().is_some_and(HashSet::is_empty) {
             return Ok(out);
         }
+        self.merge_slice(storage, slice, DEFAULT_MERGE_MEMORY, &mut |b| {
+            out.push(b);
+            Ok(())
+        })
+        .await?;
+        Ok(out)
+    }
+
+    /// Merges one file slice (its base file with its committed log blocks, rollback command
+    /// blocks applied) and hands the result to `sink` batch by batch: base rows as they
+    /// stream, then the winning log records. Log rows past `memory_budget` bytes spill to a
+    /// local file. Snapshot reads and compaction both merge through here.
+    pub async fn merge_slice(
+        &self,
+        storage: &Storage,
+        slice: &FileSlice,
+        memory_budget: usize,
+        sink: &mut (dyn FnMut(RecordBatch) -> Result<()> + Send),
+    ) -> Result<SliceStats> {
+        let mut stats = SliceStats::default();
         let mut buffer = LogBuffer::new(
             self.table_schema.clone(),
             self.merge_rule,
             self.ordering_field.clone(),
+            memory_budget,
         );
         if let Some(k) = &self.keygen {
             buffer = buffer.with_key_generator(k.clone());
@@ -308,15 +365,20 @@ impl ReadPlan {
             for lf in &slice.log_files {
                 let path = storage.display(&lf.path);
                 let bytes = storage.get(&lf.path).await?;
+                stats.log_files += 1;
+                stats.log_bytes += bytes.len() as u64;
                 for c in decoder.decode_file(&path, &bytes)? {
+                    stats.log_blocks += 1;
                     match &c {
                         LogContent::Rollback { target, .. } => {
+                            stats.rollback_blocks += 1;
                             contents.retain(|(_, x)| x.instant() != target);
                         }
                         _ => contents.push((path.clone(), c)),
                     }
                 }
             }
+            stats.corrupt_blocks = decoder.corrupt_regions as u64;
             for (path, c) in contents {
                 if !self.block_admitted(c.instant()) {
                     continue;
@@ -340,9 +402,10 @@ impl ReadPlan {
             let file = ParquetFile::new(path.clone(), bytes);
             for batch in file.read(None)? {
                 let batch = align_batch(&batch?, &self.table_schema, &path)?;
+                stats.base_records += batch.num_rows() as u64;
                 let merged = buffer.merge_base(&batch, &path)?;
                 if let Some(b) = self.finish(merged, &path)? {
-                    out.push(b);
+                    sink(b)?;
                 }
             }
         }
@@ -350,11 +413,13 @@ impl ReadPlan {
             "log files of file group {} in partition '{}'",
             slice.file_id, slice.partition
         );
-        if let Some(rest) = buffer.remaining(&ctx)? {
+        for rest in buffer.remaining(&ctx)? {
             if let Some(b) = self.finish(rest, &ctx)? {
-                out.push(b);
+                sink(b)?;
             }
         }
-        Ok(out)
+        stats.merge = buffer.stats();
+        stats.spilled = buffer.spilled();
+        Ok(stats)
     }
 }

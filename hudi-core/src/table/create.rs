@@ -195,7 +195,10 @@ impl TableBuilder {
             set("hoodie.database.name", db.clone());
         }
         if let Some(i) = self.index {
-            set("hoodie.index.type", i.name().to_string());
+            // Under our own key: Java reads `hoodie.index.type` from table properties as a
+            // write-config default, and its procedures then fail on bucket tables (they pass
+            // no record key field to HoodieIndexConfig's bucket validation).
+            set(crate::write::config::TABLE_INDEX_TYPE, i.name().to_string());
         }
         if let Some(s) = &self.schema {
             set(

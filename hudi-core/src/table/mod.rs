@@ -2,6 +2,7 @@
 
 pub mod create;
 pub mod metadata;
+pub mod services;
 
 use std::collections::HashMap;
 
@@ -85,6 +86,12 @@ impl Table {
     /// Starts a write with an operation; run it with `execute`.
     pub fn write(&self, operation: WriteOperation) -> WriteBuilder {
         WriteBuilder::new(self.storage.clone(), operation)
+            .with_after_commit(std::sync::Arc::new(services::InlineServices))
+    }
+
+    /// Compaction (merge-on-read tables): schedule, run, or both.
+    pub fn compaction(&self) -> services::CompactionBuilder {
+        services::CompactionBuilder::new(self)
     }
 
     /// The table as it is on storage now.

@@ -141,6 +141,13 @@ impl Transitions {
         Ok(i)
     }
 
+    /// Takes an inflight instant back to requested (a failed compaction's files are gone; it
+    /// runs again from its plan).
+    pub async fn revert_to_requested(&self, t: &InstantTime, action: Action) -> Result<()> {
+        let i = Instant::new(t.clone(), action, State::Inflight);
+        self.storage.delete(&self.timeline.instant_path(&i)).await
+    }
+
     /// Removes every state file of a pending instant (after its rollback). A completed instant
     /// is never touched here.
     pub async fn remove_pending(&self, t: &InstantTime, action: Action) -> Result<()> {

@@ -171,6 +171,14 @@ impl Transaction {
             .await
     }
 
+    /// Takes this transaction's inflight instant back to requested, after its files of an
+    /// earlier, failed attempt were removed.
+    pub async fn revert_to_requested(&self) -> Result<()> {
+        Transitions::new(&self.storage, &self.timeline)
+            .revert_to_requested(&self.instant, self.action)
+            .await
+    }
+
     /// The commit point: the policy's check, then the completed file with `completed` as its
     /// content, then the instant's markers are removed.
     pub async fn commit(self, completed: Bytes) -> Result<Committed> {

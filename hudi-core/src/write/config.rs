@@ -22,7 +22,12 @@ pub const INSERT_SPLIT_SIZE: ConfigKey =
     ConfigKey::new("hoodie.copyonwrite.insert.split.size").with_default("500000");
 pub const INSERT_AUTO_SPLIT: ConfigKey =
     ConfigKey::new("hoodie.copyonwrite.insert.auto.split").with_default("true");
-pub const INDEX_TYPE: ConfigKey = ConfigKey::new("hoodie.index.type").with_default("BLOOM");
+/// The index a table was created with, kept in `hoodie.properties` under a key Java does not
+/// read; a write's own `hoodie.index.type` takes precedence.
+pub const TABLE_INDEX_TYPE: &str = "hoodie.rust.index.type";
+pub const INDEX_TYPE: ConfigKey = ConfigKey::new("hoodie.index.type")
+    .with_aliases(&[TABLE_INDEX_TYPE])
+    .with_default("BLOOM");
 pub const BLOOM_TYPE: ConfigKey =
     ConfigKey::new("hoodie.bloom.index.filter.type").with_default("DYNAMIC_V0");
 pub const BLOOM_ENTRIES: ConfigKey =

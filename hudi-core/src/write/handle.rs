@@ -14,16 +14,11 @@ use crate::error::{HudiError, Result};
 use crate::fs_view::BaseFile;
 use crate::io::align::align_batch;
 use crate::io::base_file::{ParquetFile, BATCH_SIZE};
-use crate::io::bloom::{
-    BloomFilter, BloomType, FOOTER_KEY, MAX_RECORD_KEY, MIN_RECORD_KEY, TYPE_CODE_KEY,
-};
-use crate::io::parquet_writer::ParquetBuffer;
 use crate::model::metadata::{RuntimeStats, WriteStat};
-use crate::model::{
-    BaseFileName, InstantTime, OrderingValue, FILE_NAME_FIELD, META_FIELDS, RECORD_KEY_FIELD,
-};
+use crate::model::{BaseFileName, InstantTime, OrderingValue, META_FIELDS, RECORD_KEY_FIELD};
 use crate::storage::Storage;
 
+use super::base_writer::{replace_column, BaseFileWriter};
 use super::config::{Payload, WriteConfig};
 use super::records::Prepared;
 use crate::txn::markers::{create_marker, MarkerType};
@@ -110,27 +105,6 @@ pub(super) fn rows_with_meta(
         .map_err(|e| HudiError::arrow("building records", e))
 }
 
-fn replace_column(batch: &RecordBatch, name: &str, col: ArrayRef) -> Result<RecordBatch> {
-    let i = batch
-        .schema()
-        .index_of(name)
-        .map_err(|e| HudiError::arrow("meta column", e))?;
-    let mut cols = batch.columns().to_vec();
-    cols[i] = col;
-    RecordBatch::try_new(batch.schema(), cols).map_err(|e| HudiError::arrow("meta column", e))
-}
-
-/// The footer entries parquet-avro writes: the writer's Avro schema and the object model.
-pub(super) fn avro_footer(ctx: &WriteContext<'_>) -> Vec<(String, String)> {
-    vec![
-        (
-            "parquet.avro.schema".to_string(),
-            ctx.avro_schema.to_string(),
-        ),
-        ("writer.model.name".to_string(), "avro".to_string()),
-    ]
-}
-
 /// Writes the file group's new base file; returns its write stat.
 pub async fn write_file_group(
     ctx: &WriteContext<'_>,
@@ -146,11 +120,16 @@ pub async fn write_file_group(
         extension: "parquet".into(),
     }
     .to_string();
-    let rel = if fg.partition.is_empty() {
-        name.clone()
-    } else {
-        format!("{}/{name}", fg.partition)
-    };
+    let mut writer = BaseFileWriter::new(
+        ctx.storage,
+        &fg.partition,
+        name.clone(),
+        &ctx.schema,
+        ctx.config,
+        &ctx.record_name,
+        ctx.avro_schema,
+    )?;
+    let rel = writer.rel.clone();
     let kind = if fg.existing.is_some() {
         MarkerType::Merge
     } else {
@@ -227,19 +206,6 @@ pub async fn write_file_group(
         &name,
     )?;
 
-    let mut bloom = BloomFilter::new(
-        ctx.config.bloom_type,
-        ctx.config.bloom_entries,
-        ctx.config.bloom_fpp,
-        ctx.config.bloom_max_entries,
-    );
-    let (mut min_key, mut max_key): (Option<String>, Option<String>) = (None, None);
-    let mut writer = ParquetBuffer::new(
-        ctx.storage.display(&rel),
-        &ctx.schema,
-        &ctx.config.parquet,
-        &ctx.record_name,
-    )?;
     let seq_prefix = format!("{}_{task}_", ctx.instant);
     for (chunk_no, chunk) in picks.chunks(BATCH_SIZE).enumerate() {
         let out = interleave_record_batch(&[&existing, &incoming], chunk)
@@ -262,43 +228,10 @@ pub async fn write_file_group(
             })
             .collect();
         let out = replace_column(&out, META_FIELDS[1], Arc::new(StringArray::from(seq)))?;
-        let out = replace_column(
-            &out,
-            FILE_NAME_FIELD,
-            string_col(vec![name.clone(); out.num_rows()]),
-        )?;
-        if let Some(keys) = out
-            .column_by_name(RECORD_KEY_FIELD)
-            .and_then(|c| c.as_string_opt::<i32>())
-        {
-            for k in keys.iter().flatten() {
-                bloom.add(k);
-                if min_key.as_deref().is_none_or(|m| k < m) {
-                    min_key = Some(k.to_string());
-                }
-                if max_key.as_deref().is_none_or(|m| k > m) {
-                    max_key = Some(k.to_string());
-                }
-            }
-        }
-        writer.write(&out, &ctx.config.parquet)?;
+        writer.write(&out)?;
     }
     let rows = writer.rows();
-    let mut footer = avro_footer(ctx);
-    footer.push((FOOTER_KEY.to_string(), bloom.serialize()));
-    if bloom.kind() == BloomType::DynamicV0 {
-        footer.push((
-            TYPE_CODE_KEY.to_string(),
-            BloomType::DynamicV0.code().to_string(),
-        ));
-    }
-    if let (Some(lo), Some(hi)) = (min_key, max_key) {
-        footer.push((MIN_RECORD_KEY.to_string(), lo));
-        footer.push((MAX_RECORD_KEY.to_string(), hi));
-    }
-    let bytes = writer.finish(footer)?;
-    let size = bytes.len() as i64;
-    ctx.storage.put(&rel, bytes).await?;
+    let size = writer.finish(ctx.storage).await? as i64;
     let elapsed = started.elapsed().as_millis() as i64;
     Ok(WriteStat {
         file_id: Some(fg.file_id.clone()),

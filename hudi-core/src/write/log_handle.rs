@@ -221,7 +221,9 @@ fn encode_blocks(
                     &ctx.record_name,
                 )?;
                 w.write(&batch, &ctx.config.parquet)?;
-                let content = w.finish(super::handle::avro_footer(ctx))?.to_vec();
+                let content = w
+                    .finish(super::base_writer::avro_footer(ctx.avro_schema))?
+                    .to_vec();
                 (BlockType::ParquetData, content)
             }
         };

@@ -3,12 +3,12 @@
 //! (`timeline::transition`): requested → inflight (workload profile) → markers and data files
 //! → completed commit with full write stats and the writer schema → markers removed.
 
+pub mod base_writer;
 pub mod config;
 pub mod handle;
 pub mod log_handle;
 pub mod plan;
 pub mod records;
-pub mod rows;
 mod run;
 pub mod schema;
 
@@ -79,6 +79,26 @@ impl WriteOperation {
     }
 }
 
+/// A table service a write ran after it committed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InlineService {
+    pub service: &'static str,
+    pub instant: InstantTime,
+    pub detail: String,
+}
+
+/// What runs after a write commits (inline table services). The table layer provides it, so
+/// that writers do not depend on the services built above them.
+pub trait AfterCommit: Send + Sync + std::fmt::Debug {
+    fn after_commit<'a>(
+        &'a self,
+        storage: &'a Storage,
+        options: &'a BTreeMap<String, String>,
+        write: &'a WriteMetrics,
+        clock: &'a dyn crate::timeline::transition::Clock,
+    ) -> futures::future::BoxFuture<'a, Result<Vec<InlineService>>>;
+}
+
 /// What a write did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WriteMetrics {
@@ -93,6 +113,8 @@ pub struct WriteMetrics {
     pub duration_ms: u64,
     /// Failed writes rolled back before this one.
     pub rolled_back: Vec<InstantTime>,
+    /// Table services run after the commit (inline compaction, ...).
+    pub inline_services: Vec<InlineService>,
 }
 
 impl WriteMetrics {
@@ -108,6 +130,7 @@ impl WriteMetrics {
             bytes_written: 0,
             duration_ms: 0,
             rolled_back,
+            inline_services: Vec::new(),
         }
     }
 
@@ -129,6 +152,7 @@ pub struct WriteBuilder {
     options: BTreeMap<String, String>,
     clock: ClockRef,
     partitions: Vec<String>,
+    after_commit: Option<Arc<dyn AfterCommit>>,
 }
 
 impl WriteBuilder {
@@ -139,7 +163,14 @@ impl WriteBuilder {
             options: BTreeMap::new(),
             clock: Arc::new(SystemClock),
             partitions: Vec::new(),
+            after_commit: None,
         }
+    }
+
+    /// What runs after the commit (the table's inline services).
+    pub fn with_after_commit(mut self, hook: Arc<dyn AfterCommit>) -> Self {
+        self.after_commit = Some(hook);
+        self
     }
 
     /// Sets a `hoodie.*` write option.

@@ -10,8 +10,8 @@ use crate::error::{HudiError, Result};
 use crate::keygen::KeyGenerator;
 use crate::model::{OrderingValue, IS_DELETED_FIELD};
 
-use super::rows::RowStore;
 use super::schema::{stored_schema, to_stored};
+use crate::io::row_store::RowStore;
 
 /// The records of one write.
 pub struct Prepared {

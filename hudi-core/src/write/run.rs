@@ -124,6 +124,11 @@ impl WriteBuilder {
             .await?;
         txn.commit(json_bytes(&meta)?).await?;
         self.after_commit(config, timeline, &write_schema).await?;
+        if let Some(hook) = &self.after_commit {
+            metrics.inline_services = hook
+                .after_commit(&self.storage, &self.options, &metrics, self.clock.as_ref())
+                .await?;
+        }
         metrics.duration_ms = started.elapsed().as_millis() as u64;
         Ok(metrics)
     }

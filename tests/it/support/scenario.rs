@@ -201,7 +201,7 @@ impl<'c> Scenario<'c> {
     }
 
     /// Loads the table as it is on storage now.
-    fn refresh(&mut self) {
+    pub fn refresh(&mut self) {
         let t = self
             .ctx
             .rt
@@ -730,6 +730,42 @@ impl<'c> Scenario<'c> {
             );
         }
         self.check(&format!("Spark's {sql}"));
+        out
+    }
+
+    /// Our compaction (scheduled whether due or not, then run): the model is unchanged, the
+    /// compaction joins the history, every slice compacted means the read-optimized view is
+    /// the snapshot.
+    pub fn compact(
+        &mut self,
+        options: &[(&str, &str)],
+    ) -> hudi_core::services::compaction::CompactionOutcome {
+        let mut b = self.table().compaction().with_force(true);
+        for (k, v) in options {
+            b = b.with_option(*k, *v);
+        }
+        let (scheduled, ran) = self
+            .ctx
+            .rt
+            .block_on(b.schedule_and_run())
+            .unwrap_or_else(|e| panic!("{}: compaction: {e}", self.what()));
+        let out =
+            ran.unwrap_or_else(|| panic!("{}: nothing compacted: {scheduled:?}", self.what()));
+        self.refresh();
+        self.commits.push(Commit {
+            instant: out.instant.to_string(),
+            live: self.model.live.clone(),
+            schema: self.schema.clone(),
+            spark_as_of_differs: None,
+        });
+        self.model.base = Some(
+            self.model
+                .live
+                .values()
+                .map(|e| ((e.partition.clone(), e.key.clone()), e.clone()))
+                .collect(),
+        );
+        self.check(&format!("our compaction {}", out.instant));
         out
     }
 

@@ -1,7 +1,7 @@
-//! The input rows of a write, held in memory while small and spilled to a local Arrow IPC
-//! file once they pass a threshold, so that a write never holds its whole input in memory:
-//! only keys, partitions and ordering values stay resident, and each file group's rows are
-//! fetched back when that group is written.
+//! Rows held in memory while small and spilled to a local Arrow IPC file once they pass a
+//! threshold: a write's input (only keys, partitions and ordering values stay resident, each
+//! file group's rows are fetched back when that group is written) and a file slice's log
+//! records while they are merged.
 
 use std::fs::File;
 use std::io::BufReader;
@@ -94,8 +94,8 @@ impl RowStore {
                 .write(&batch)
                 .map_err(|e| HudiError::arrow("spilling input rows", e))?,
             Store::Disk { .. } => {
-                return Err(HudiError::InvalidReadOptions {
-                    reason: "rows pushed after the input was sealed".into(),
+                return Err(HudiError::Internal {
+                    what: "rows pushed after the store was sealed".into(),
                 })
             }
         }
@@ -149,27 +149,24 @@ impl RowStore {
 
     fn batch(&self, i: usize) -> Result<RecordBatch> {
         match &self.store {
-            Store::Memory(v) => v
-                .get(i)
-                .cloned()
-                .ok_or_else(|| HudiError::InvalidReadOptions {
-                    reason: format!("no input batch {i}"),
-                }),
+            Store::Memory(v) => v.get(i).cloned().ok_or_else(|| HudiError::Internal {
+                what: format!("no stored batch {i}"),
+            }),
             Store::Disk { reader, .. } => {
-                let mut r = reader.lock().map_err(|_| HudiError::InvalidReadOptions {
-                    reason: "spill reader poisoned".into(),
+                let mut r = reader.lock().map_err(|_| HudiError::Internal {
+                    what: "spill reader poisoned".into(),
                 })?;
                 r.set_index(i)
                     .map_err(|e| HudiError::arrow("reading spilled rows", e))?;
                 r.next()
                     .transpose()
                     .map_err(|e| HudiError::arrow("reading spilled rows", e))?
-                    .ok_or_else(|| HudiError::InvalidReadOptions {
-                        reason: format!("no spilled batch {i}"),
+                    .ok_or_else(|| HudiError::Internal {
+                        what: format!("no spilled batch {i}"),
                     })
             }
-            Store::Writing { .. } => Err(HudiError::InvalidReadOptions {
-                reason: "input rows read before the input was sealed".into(),
+            Store::Writing { .. } => Err(HudiError::Internal {
+                what: "stored rows read before the store was sealed".into(),
             }),
         }
     }

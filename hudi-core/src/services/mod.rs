@@ -1,0 +1,40 @@
+//! Table services: compaction (merge-on-read), clean, rollback, savepoints and restore,
+//! archival. Each plans from one file-system view and commits through the transaction core.
+
+pub mod compaction;
+
+use std::collections::BTreeMap;
+
+use crate::config::ConfigKey;
+use crate::error::{HudiError, Result};
+
+/// A service option that is missing or malformed.
+pub(crate) fn bad_option(key: &ConfigKey, value: &str, reason: &str) -> HudiError {
+    HudiError::InvalidConfig {
+        key: key.key.to_string(),
+        value: value.to_string(),
+        source_name: "service options".into(),
+        reason: reason.to_string(),
+    }
+}
+
+/// A numeric option (its default when absent).
+pub(crate) fn num<T: std::str::FromStr>(
+    o: &BTreeMap<String, String>,
+    key: &ConfigKey,
+) -> Result<T> {
+    let v = key.get(o).unwrap_or("");
+    v.trim()
+        .parse()
+        .map_err(|_| bad_option(key, v, "not a number"))
+}
+
+/// A boolean option (its default when absent).
+pub(crate) fn flag(o: &BTreeMap<String, String>, key: &ConfigKey) -> Result<bool> {
+    let v = key.get(o).unwrap_or("");
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(bad_option(key, v, "expected true or false")),
+    }
+}

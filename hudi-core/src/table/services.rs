@@ -1,0 +1,146 @@
+//! Table services from the `Table` facade: builders with `with_*` setters that run on
+//! `.await`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+
+use super::Table;
+use crate::error::Result;
+use crate::model::InstantTime;
+use crate::services::compaction::{self, CompactionConfig, CompactionOutcome, ScheduleOutcome};
+use crate::storage::Storage;
+use crate::timeline::transition::{ClockRef, SystemClock};
+use crate::write::{AfterCommit, InlineService, WriteMetrics};
+
+/// Compaction of a merge-on-read table: schedule a plan, run a pending one, or both.
+#[derive(Debug, Clone)]
+pub struct CompactionBuilder {
+    storage: Storage,
+    options: BTreeMap<String, String>,
+    clock: ClockRef,
+    force: bool,
+    instant: Option<InstantTime>,
+}
+
+impl CompactionBuilder {
+    pub(super) fn new(table: &Table) -> Self {
+        CompactionBuilder {
+            storage: table.storage().clone(),
+            options: BTreeMap::new(),
+            clock: Arc::new(SystemClock),
+            force: false,
+            instant: None,
+        }
+    }
+
+    /// Sets a `hoodie.*` option (`hoodie.compaction.strategy`, `hoodie.compact.inline.*`, ...).
+    pub fn with_option(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.options.insert(key.into(), value.into());
+        self
+    }
+
+    pub fn with_options(mut self, options: BTreeMap<String, String>) -> Self {
+        self.options.extend(options);
+        self
+    }
+
+    pub fn with_clock(mut self, clock: ClockRef) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Schedules even when the trigger says no compaction is due yet.
+    pub fn with_force(mut self, force: bool) -> Self {
+        self.force = force;
+        self
+    }
+
+    /// The pending compaction to run (the earliest when unset).
+    pub fn with_instant(mut self, instant: InstantTime) -> Self {
+        self.instant = Some(instant);
+        self
+    }
+
+    async fn config(&self) -> Result<(crate::config::table::TableConfig, CompactionConfig)> {
+        let config = crate::storage::load_table_config(&self.storage).await?;
+        let mut options = config.raw.clone();
+        options.extend(self.options.clone());
+        Ok((config, CompactionConfig::from_options(&options)?))
+    }
+
+    /// Writes a compaction plan if one is due (always with `with_force(true)`).
+    pub async fn schedule(self) -> Result<ScheduleOutcome> {
+        let (config, cc) = self.config().await?;
+        compaction::schedule(&self.storage, &config, &cc, self.clock.as_ref(), self.force).await
+    }
+
+    /// Runs a pending compaction.
+    pub async fn run(self) -> Result<CompactionOutcome> {
+        let (config, cc) = self.config().await?;
+        compaction::run(
+            &self.storage,
+            &config,
+            self.instant.as_ref(),
+            &cc,
+            &self.options,
+        )
+        .await
+    }
+
+    /// Schedules (if due) and runs: what inline compaction does after a write.
+    pub async fn schedule_and_run(self) -> Result<(ScheduleOutcome, Option<CompactionOutcome>)> {
+        let (config, cc) = self.config().await?;
+        let scheduled =
+            compaction::schedule(&self.storage, &config, &cc, self.clock.as_ref(), self.force)
+                .await?;
+        let ran = match &scheduled {
+            ScheduleOutcome::Scheduled { instant, .. } => Some(
+                compaction::run(&self.storage, &config, Some(instant), &cc, &self.options).await?,
+            ),
+            _ => None,
+        };
+        Ok((scheduled, ran))
+    }
+}
+
+/// The services a write runs after it commits, when its options ask for them
+/// (`hoodie.compact.inline=true`).
+#[derive(Debug, Clone)]
+pub struct InlineServices;
+
+impl AfterCommit for InlineServices {
+    fn after_commit<'a>(
+        &'a self,
+        storage: &'a Storage,
+        options: &'a BTreeMap<String, String>,
+        _write: &'a WriteMetrics,
+        clock: &'a dyn crate::timeline::transition::Clock,
+    ) -> BoxFuture<'a, Result<Vec<InlineService>>> {
+        Box::pin(async move {
+            let mut done = Vec::new();
+            let config = crate::storage::load_table_config(storage).await?;
+            let mut all = config.raw.clone();
+            all.extend(options.clone());
+            let cc = CompactionConfig::from_options(&all)?;
+            let mor = config.table_type == crate::config::table::TableType::MergeOnRead;
+            if cc.inline && mor {
+                let scheduled = compaction::schedule(storage, &config, &cc, clock, false).await?;
+                if let ScheduleOutcome::Scheduled { instant, .. } = scheduled {
+                    let out =
+                        compaction::run(storage, &config, Some(&instant), &cc, options).await?;
+                    done.push(InlineService {
+                        service: "compaction",
+                        instant: out.instant,
+                        detail: format!(
+                            "{} file groups, {} records",
+                            out.file_groups, out.records_written
+                        ),
+                    });
+                }
+            }
+            Ok(done)
+        })
+    }
+}

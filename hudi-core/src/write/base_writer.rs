@@ -1,0 +1,140 @@
+//! One base file being written, as Hudi writes them: records with their meta columns (the
+//! file-name column set to this file), a Bloom filter and the min/max record keys in the
+//! footer with parquet-avro's own entries. Writers and compaction share it.
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, AsArray, RecordBatch, StringArray};
+use arrow::datatypes::SchemaRef;
+
+use crate::error::{HudiError, Result};
+use crate::io::bloom::{
+    BloomFilter, BloomType, FOOTER_KEY, MAX_RECORD_KEY, MIN_RECORD_KEY, TYPE_CODE_KEY,
+};
+use crate::io::parquet_writer::ParquetBuffer;
+use crate::model::{FILE_NAME_FIELD, RECORD_KEY_FIELD};
+use crate::storage::Storage;
+
+use super::config::WriteConfig;
+
+/// The footer entries parquet-avro writes: the writer's Avro schema and the object model.
+pub fn avro_footer(avro_schema: &str) -> Vec<(String, String)> {
+    vec![
+        ("parquet.avro.schema".to_string(), avro_schema.to_string()),
+        ("writer.model.name".to_string(), "avro".to_string()),
+    ]
+}
+
+/// Replaces one column of a batch.
+pub fn replace_column(batch: &RecordBatch, name: &str, col: ArrayRef) -> Result<RecordBatch> {
+    let i = batch
+        .schema()
+        .index_of(name)
+        .map_err(|e| HudiError::arrow("meta column", e))?;
+    let mut cols = batch.columns().to_vec();
+    cols[i] = col;
+    RecordBatch::try_new(batch.schema(), cols).map_err(|e| HudiError::arrow("meta column", e))
+}
+
+/// A base file under construction (in memory until [`finish`](Self::finish)).
+pub struct BaseFileWriter {
+    /// Path relative to the base path.
+    pub rel: String,
+    /// The file name (what `_hoodie_file_name` holds).
+    pub name: String,
+    writer: ParquetBuffer,
+    bloom: BloomFilter,
+    min_key: Option<String>,
+    max_key: Option<String>,
+    footer: Vec<(String, String)>,
+    settings: crate::io::parquet_writer::ParquetSettings,
+}
+
+impl BaseFileWriter {
+    /// A new file `name` in `partition`, for records of `schema` (meta columns first).
+    pub fn new(
+        storage: &Storage,
+        partition: &str,
+        name: String,
+        schema: &SchemaRef,
+        config: &WriteConfig,
+        record_name: &str,
+        avro_schema: &str,
+    ) -> Result<Self> {
+        let rel = if partition.is_empty() {
+            name.clone()
+        } else {
+            format!("{partition}/{name}")
+        };
+        let writer =
+            ParquetBuffer::new(storage.display(&rel), schema, &config.parquet, record_name)?;
+        Ok(BaseFileWriter {
+            rel,
+            name,
+            writer,
+            bloom: BloomFilter::new(
+                config.bloom_type,
+                config.bloom_entries,
+                config.bloom_fpp,
+                config.bloom_max_entries,
+            ),
+            min_key: None,
+            max_key: None,
+            footer: avro_footer(avro_schema),
+            settings: config.parquet.clone(),
+        })
+    }
+
+    /// Rows written so far.
+    pub fn rows(&self) -> usize {
+        self.writer.rows()
+    }
+
+    /// Writes records (the file-name column is set to this file; keys go to the Bloom
+    /// filter and the key range).
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        let names: ArrayRef = Arc::new(StringArray::from(vec![
+            self.name.as_str();
+            batch.num_rows()
+        ]));
+        let out = replace_column(batch, FILE_NAME_FIELD, names)?;
+        if let Some(keys) = out
+            .column_by_name(RECORD_KEY_FIELD)
+            .and_then(|c| c.as_string_opt::<i32>())
+        {
+            for k in keys.iter().flatten() {
+                self.bloom.add(k);
+                if self.min_key.as_deref().is_none_or(|m| k < m) {
+                    self.min_key = Some(k.to_string());
+                }
+                if self.max_key.as_deref().is_none_or(|m| k > m) {
+                    self.max_key = Some(k.to_string());
+                }
+            }
+        }
+        self.writer.write(&out, &self.settings)
+    }
+
+    /// Closes the file and stores it; returns its size in bytes.
+    pub async fn finish(self, storage: &Storage) -> Result<u64> {
+        let mut footer = self.footer;
+        footer.push((FOOTER_KEY.to_string(), self.bloom.serialize()));
+        if self.bloom.kind() == BloomType::DynamicV0 {
+            footer.push((
+                TYPE_CODE_KEY.to_string(),
+                BloomType::DynamicV0.code().to_string(),
+            ));
+        }
+        if let (Some(lo), Some(hi)) = (self.min_key, self.max_key) {
+            footer.push((MIN_RECORD_KEY.to_string(), lo));
+            footer.push((MAX_RECORD_KEY.to_string(), hi));
+        }
+        let bytes = self.writer.finish(footer)?;
+        let size = bytes.len() as u64;
+        storage.put(&self.rel, bytes).await?;
+        Ok(size)
+    }
+}
