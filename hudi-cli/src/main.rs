@@ -1,10 +1,13 @@
-//! `hudi`: inspect and read Apache Hudi tables.
+//! `hudi`: inspect, read, write and maintain Apache Hudi tables.
 
+mod clean;
 mod compaction;
 mod error;
 mod metadata;
 mod output;
 mod read;
+mod rollback;
+mod savepoint;
 mod show;
 mod timeline;
 mod write;
@@ -41,6 +44,12 @@ enum Command {
     Metadata(metadata::MetadataArgs),
     /// Compaction of merge-on-read tables: schedule, run, show.
     Compaction(compaction::CompactionArgs),
+    /// Delete file slices no retained commit, savepoint or pending compaction needs.
+    Clean(clean::CleanArgs),
+    /// Roll back failed writes, or (--instant) the latest completed instant.
+    Rollback(rollback::RollbackArgs),
+    /// Savepoints: create, list, delete, and restore the table to one.
+    Savepoint(savepoint::SavepointArgs),
 }
 
 /// Storage options shared by every command.
@@ -62,6 +71,18 @@ pub(crate) fn parse_kv(s: &str) -> Result<(String, String), String> {
         .map(|(k, v)| (k.trim().to_string(), v.to_string()))
         .filter(|(k, _)| !k.is_empty())
         .ok_or_else(|| format!("expected KEY=VALUE, got '{s}'"))
+}
+
+/// An instant time given on the command line.
+pub(crate) fn parse_instant(
+    arg: &'static str,
+    s: &str,
+) -> Result<hudi_core::InstantTime, CliError> {
+    s.parse()
+        .map_err(|e: hudi_core::HudiError| CliError::Usage {
+            arg,
+            reason: e.to_string(),
+        })
 }
 
 fn main() -> ExitCode {
@@ -92,6 +113,9 @@ fn main() -> ExitCode {
             Command::Timeline(a) => timeline::run(a).await,
             Command::Metadata(a) => metadata::run(a).await,
             Command::Compaction(a) => compaction::run(a).await,
+            Command::Clean(a) => clean::run(a).await,
+            Command::Rollback(a) => rollback::run(a).await,
+            Command::Savepoint(a) => savepoint::run(a).await,
         }
     });
     match result {

@@ -89,6 +89,15 @@ pub enum HudiError {
     #[error("internal error: {what}")]
     Internal { what: String },
 
+    /// A table service would break what the table promises (a later instant depends on the
+    /// one to roll back, a savepoint's files were cleaned, ...): nothing was changed.
+    #[error("{operation} refused on '{table}': {reason}")]
+    Refused {
+        operation: String,
+        table: String,
+        reason: String,
+    },
+
     /// An instant the caller referred to is not on the timeline.
     #[error("instant {instant} is not a completed instant on the timeline of '{table}'")]
     InstantNotFound { instant: String, table: String },

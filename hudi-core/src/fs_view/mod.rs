@@ -145,6 +145,9 @@ pub struct FileSystemView {
     pub pending_clustering: BTreeMap<FileGroupId, InstantTime>,
     /// Which instants the view counts as committed.
     pub index: CommitIndex,
+    /// Per partition, how many data files the view hides (written by pending or failed
+    /// instants, or after the view's instant).
+    pub hidden_files: BTreeMap<String, usize>,
 }
 
 impl FileSystemView {
@@ -164,6 +167,7 @@ impl FileSystemView {
             pending_compactions: pending::pending_compactions(timeline).await?,
             pending_clustering: pending::pending_clustering(timeline).await?,
             index,
+            hidden_files: BTreeMap::new(),
         };
         for (partition, files) in listed {
             view.add_partition(&partition, &files, timeline.layout())?;
@@ -185,6 +189,7 @@ impl FileSystemView {
     ) -> Result<()> {
         let index = &self.index;
         let mut logs: Vec<LogFile> = Vec::new();
+        let mut hidden = 0;
         for f in files {
             let Some(parsed) = DataFileName::classify(&f.name) else {
                 continue;
@@ -192,6 +197,7 @@ impl FileSystemView {
             match parsed {
                 Ok(DataFileName::Base(name)) => {
                     if !index.is_committed(&name.instant) {
+                        hidden += 1;
                         continue;
                     }
                     let id = FileGroupId {
@@ -223,6 +229,7 @@ impl FileSystemView {
                             && index.is_pending_compaction(&name.instant)
                             && index.as_of().is_none_or(|a| &name.instant <= a));
                     if !visible {
+                        hidden += 1;
                         continue;
                     }
                     let completion = match layout {
@@ -238,6 +245,9 @@ impl FileSystemView {
                 }
                 Err(e) => log::warn!("skipping file in partition '{partition}': {e}"),
             }
+        }
+        if hidden > 0 {
+            self.hidden_files.insert(partition.to_string(), hidden);
         }
         for log in logs {
             let id = FileGroupId {

@@ -38,12 +38,12 @@ pub struct RollbackPlan {
     pub version: Option<i32>,
 }
 
-fn s(v: &str) -> Value {
+pub(super) fn s(v: &str) -> Value {
     Value::String(v.to_string())
 }
 
 /// `["null", T]` union.
-fn opt(v: Option<Value>) -> Value {
+pub(super) fn opt(v: Option<Value>) -> Value {
     match v {
         None => Value::Union(0, Box::new(Value::Null)),
         Some(v) => Value::Union(1, Box::new(v)),
@@ -51,18 +51,18 @@ fn opt(v: Option<Value>) -> Value {
 }
 
 /// `[int, null]` union.
-fn version(v: Option<i32>) -> Value {
+pub(super) fn version(v: Option<i32>) -> Value {
     match v {
         Some(i) => Value::Union(0, Box::new(Value::Int(i))),
         None => Value::Union(1, Box::new(Value::Null)),
     }
 }
 
-fn strings(v: &[String]) -> Value {
+pub(super) fn strings(v: &[String]) -> Value {
     Value::Array(v.iter().map(|x| s(x)).collect())
 }
 
-fn long_map(m: &BTreeMap<String, i64>) -> Value {
+pub(super) fn long_map(m: &BTreeMap<String, i64>) -> Value {
     Value::Map(
         m.iter()
             .map(|(k, v)| (k.clone(), Value::Long(*v)))
@@ -70,14 +70,14 @@ fn long_map(m: &BTreeMap<String, i64>) -> Value {
     )
 }
 
-fn instant_info(i: &InstantInfo) -> Value {
+pub(super) fn instant_info(i: &InstantInfo) -> Value {
     Value::Record(vec![
         ("commitTime".into(), s(&i.commit_time)),
         ("action".into(), s(&i.action)),
     ])
 }
 
-fn container(schema_text: &str, value: Value) -> DecodeResult<Vec<u8>> {
+pub(super) fn container(schema_text: &str, value: Value) -> DecodeResult<Vec<u8>> {
     let schema = Schema::parse_str(schema_text).map_err(|e| e.to_string())?;
     let mut w = Writer::with_codec(&schema, Vec::new(), Codec::Null).map_err(|e| e.to_string())?;
     w.append_value(value).map_err(|e| e.to_string())?;
@@ -98,7 +98,7 @@ pub fn encode_requested_replace() -> DecodeResult<Vec<u8>> {
     )
 }
 
-fn string_map(m: &BTreeMap<String, String>) -> Value {
+pub(super) fn string_map(m: &BTreeMap<String, String>) -> Value {
     Value::Map(m.iter().map(|(k, v)| (k.clone(), s(v))).collect())
 }
 
@@ -201,6 +201,11 @@ pub fn encode_rollback_plan(p: &RollbackPlan) -> DecodeResult<Vec<u8>> {
 }
 
 pub fn encode_rollback_metadata(m: &RollbackMetadata) -> DecodeResult<Vec<u8>> {
+    container(ROLLBACK_METADATA_SCHEMA, rollback_metadata_value(m))
+}
+
+/// A `HoodieRollbackMetadata` record (restore metadata embeds them).
+pub(super) fn rollback_metadata_value(m: &RollbackMetadata) -> Value {
     let partitions: HashMap<String, Value> = m
         .partition_metadata
         .iter()
@@ -226,27 +231,24 @@ pub fn encode_rollback_metadata(m: &RollbackMetadata) -> DecodeResult<Vec<u8>> {
             )
         })
         .collect();
-    container(
-        ROLLBACK_METADATA_SCHEMA,
-        Value::Record(vec![
-            ("startRollbackTime".into(), s(&m.start_rollback_time)),
-            (
-                "timeTakenInMillis".into(),
-                Value::Long(m.time_taken_in_millis),
-            ),
-            (
-                "totalFilesDeleted".into(),
-                Value::Int(m.total_files_deleted),
-            ),
-            ("commitsRollback".into(), strings(&m.commits_rollback)),
-            ("partitionMetadata".into(), Value::Map(partitions)),
-            ("version".into(), version(m.version)),
-            (
-                "instantsRollback".into(),
-                Value::Array(m.instants_rollback.iter().map(instant_info).collect()),
-            ),
-        ]),
-    )
+    Value::Record(vec![
+        ("startRollbackTime".into(), s(&m.start_rollback_time)),
+        (
+            "timeTakenInMillis".into(),
+            Value::Long(m.time_taken_in_millis),
+        ),
+        (
+            "totalFilesDeleted".into(),
+            Value::Int(m.total_files_deleted),
+        ),
+        ("commitsRollback".into(), strings(&m.commits_rollback)),
+        ("partitionMetadata".into(), Value::Map(partitions)),
+        ("version".into(), version(m.version)),
+        (
+            "instantsRollback".into(),
+            Value::Array(m.instants_rollback.iter().map(instant_info).collect()),
+        ),
+    ])
 }
 
 #[cfg(test)]

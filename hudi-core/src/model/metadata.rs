@@ -211,7 +211,66 @@ pub struct RollbackMetadata {
     pub instants_rollback: Vec<InstantInfo>,
 }
 
-/// `HoodieCleanMetadata` (the fields readers need).
+/// `HoodieActionInstant`: an instant named in a clean plan.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ActionInstant {
+    pub timestamp: String,
+    pub action: String,
+    pub state: String,
+}
+
+/// `HoodieCleanFileInfo`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CleanFileInfo {
+    #[serde(default)]
+    pub file_path: Option<String>,
+    #[serde(default)]
+    pub is_bootstrap_base_file: Option<bool>,
+}
+
+/// `HoodieCleanerPlan` (version 2).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CleanPlan {
+    #[serde(default)]
+    pub earliest_instant_to_retain: Option<ActionInstant>,
+    #[serde(default, deserialize_with = "null_default")]
+    pub last_completed_commit_timestamp: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub policy: String,
+    /// Full paths of the files to delete, per partition.
+    #[serde(default, deserialize_with = "null_default")]
+    pub file_paths_to_be_deleted_per_partition: BTreeMap<String, Vec<CleanFileInfo>>,
+    /// Version 1's field: file names per partition.
+    #[serde(default, deserialize_with = "null_default")]
+    pub files_to_be_deleted_per_partition: BTreeMap<String, Vec<String>>,
+    #[serde(default, deserialize_with = "null_default")]
+    pub partitions_to_be_deleted: Vec<String>,
+    #[serde(default)]
+    pub version: Option<i32>,
+    #[serde(default, deserialize_with = "null_default")]
+    pub extra_metadata: BTreeMap<String, String>,
+}
+
+/// `HoodieCleanPartitionMetadata`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CleanPartitionMetadata {
+    pub partition_path: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub policy: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub delete_path_patterns: Vec<String>,
+    #[serde(default, deserialize_with = "null_default")]
+    pub success_delete_files: Vec<String>,
+    #[serde(default, deserialize_with = "null_default")]
+    pub failed_delete_files: Vec<String>,
+    #[serde(default)]
+    pub is_partition_deleted: Option<bool>,
+}
+
+/// `HoodieCleanMetadata`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CleanMetadata {
@@ -223,8 +282,79 @@ pub struct CleanMetadata {
     pub total_files_deleted: i32,
     #[serde(default, deserialize_with = "null_default")]
     pub earliest_commit_to_retain: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub last_completed_commit_timestamp: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub partition_metadata: BTreeMap<String, CleanPartitionMetadata>,
     #[serde(default)]
     pub version: Option<i32>,
+    #[serde(default, deserialize_with = "null_default")]
+    pub extra_metadata: BTreeMap<String, String>,
+}
+
+/// `HoodieSavepointPartitionMetadata`: the file names a savepoint keeps in one partition.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SavepointPartitionMetadata {
+    pub partition_path: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub savepoint_data_file: Vec<String>,
+}
+
+/// `HoodieSavepointMetadata`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SavepointMetadata {
+    #[serde(default, deserialize_with = "null_default")]
+    pub savepointed_by: String,
+    /// Epoch milliseconds.
+    #[serde(default, deserialize_with = "null_default")]
+    pub savepointed_at: i64,
+    #[serde(default, deserialize_with = "null_default")]
+    pub comments: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub partition_metadata: BTreeMap<String, SavepointPartitionMetadata>,
+    #[serde(default)]
+    pub version: Option<i32>,
+}
+
+impl SavepointMetadata {
+    /// Every file name the savepoint keeps.
+    pub fn files(&self) -> impl Iterator<Item = &str> {
+        self.partition_metadata
+            .values()
+            .flat_map(|p| p.savepoint_data_file.iter().map(String::as_str))
+    }
+}
+
+/// `HoodieRestorePlan` (version 2).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RestorePlan {
+    /// Newest first.
+    #[serde(default, deserialize_with = "null_default")]
+    pub instants_to_rollback: Vec<InstantInfo>,
+    #[serde(default)]
+    pub version: Option<i32>,
+    #[serde(default)]
+    pub savepoint_to_restore_timestamp: Option<String>,
+}
+
+/// `HoodieRestoreMetadata`: one rollback metadata per instant rolled back.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RestoreMetadata {
+    pub start_restore_time: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub time_taken_in_millis: i64,
+    #[serde(default, deserialize_with = "null_default")]
+    pub instants_to_rollback: Vec<String>,
+    #[serde(default, deserialize_with = "null_default")]
+    pub hoodie_restore_metadata: BTreeMap<String, Vec<RollbackMetadata>>,
+    #[serde(default)]
+    pub version: Option<i32>,
+    #[serde(default, deserialize_with = "null_default")]
+    pub restore_instant_info: Vec<InstantInfo>,
 }
 
 /// Decoding failures, as text for the caller to put in context.

@@ -2,6 +2,7 @@
 
 pub mod avro_instants;
 pub mod avro_schemas;
+pub mod avro_services;
 pub mod file_name;
 pub mod instant;
 pub mod metadata;

@@ -137,6 +137,9 @@ pub async fn plan(
     let mut plan = ReadPlan::new(config, timeline, table_schema, opts)?;
     match &opts.query {
         QueryType::Snapshot | QueryType::ReadOptimized => {
+            if let Some(t) = &opts.as_of {
+                check_not_cleaned(storage, timeline, t).await?;
+            }
             let view = FileSystemView::load(storage, timeline, opts.as_of.as_ref()).await?;
             plan.slices = view.latest_slices().into_iter().cloned().collect();
         }
@@ -159,6 +162,35 @@ pub async fn plan(
         }
     }
     Ok(plan)
+}
+
+/// Refuses a read as of an instant whose files a clean may have deleted (as Hudi does), unless
+/// it is a savepoint: its files are kept.
+async fn check_not_cleaned(storage: &Storage, timeline: &Timeline, t: &InstantTime) -> Result<()> {
+    if timeline.is_savepoint(t) {
+        return Ok(());
+    }
+    let Some((clean, m)) = timeline.last_clean().await? else {
+        return Ok(());
+    };
+    let floor = match InstantTime::parse(&m.earliest_commit_to_retain) {
+        Ok(e) => Some(e),
+        // Cleaning by file versions records no earliest commit: the active timeline's first
+        // completed write is the floor, as in Hudi.
+        Err(_) => timeline
+            .completed_writes()
+            .map(|i| i.requested().clone())
+            .next(),
+    };
+    match floor {
+        Some(f) if t < &f => Err(HudiError::InvalidReadOptions {
+            reason: format!(
+                "a read as of {t} of '{}' may miss files: the clean {clean} kept reads as of {f} and later (raise hoodie.cleaner.commits.retained, or savepoint instants to keep them)",
+                storage.location()
+            ),
+        }),
+        _ => Ok(()),
+    }
 }
 
 async fn plan_incremental(

@@ -1,7 +1,11 @@
 //! Table services: compaction (merge-on-read), clean, rollback, savepoints and restore,
 //! archival. Each plans from one file-system view and commits through the transaction core.
 
+pub mod clean;
 pub mod compaction;
+pub mod restore;
+pub mod rollback;
+pub mod savepoint;
 
 use std::collections::BTreeMap;
 

@@ -345,6 +345,64 @@ impl Storage {
             .map_err(|e| HudiError::storage(self.display(rel), e))
     }
 
+    /// Deletes a file if it exists; returns whether it did. (Object stores that do not report
+    /// missing keys on delete, S3 among them, always answer `true`.)
+    pub async fn delete_existing(&self, rel: &str) -> Result<bool> {
+        let p = self.path(rel)?;
+        let existed = match self.store.delete(&p).await {
+            Ok(()) => true,
+            Err(object_store::Error::NotFound { .. }) => false,
+            Err(e) => return Err(HudiError::storage(self.display(rel), e)),
+        };
+        self.drop_checksum(rel).await?;
+        Ok(existed)
+    }
+
+    /// Deletes a directory and everything under it (debris included); returns how many files
+    /// went. The base path itself cannot be deleted this way.
+    pub async fn delete_tree(&self, rel: &str) -> Result<usize> {
+        if rel.trim_matches('/').is_empty() {
+            return Err(HudiError::InvalidLocation {
+                location: self.location.clone(),
+                reason: "refusing to delete the table's base path".into(),
+            });
+        }
+        let prefix = self.path(rel)?;
+        let objects: Vec<object_store::ObjectMeta> = self
+            .store
+            .list(Some(&prefix))
+            .try_collect()
+            .await
+            .map_err(|e| HudiError::storage(self.display(rel), e))?;
+        for o in &objects {
+            match self.store.delete(&o.location).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(HudiError::storage(self.display(rel), e)),
+            }
+        }
+        if self.local {
+            let dir = std::path::PathBuf::from(format!("/{prefix}"));
+            match std::fs::remove_dir_all(&dir) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(HudiError::Io {
+                        path: dir.clone(),
+                        source: e,
+                    })
+                }
+            }
+        }
+        Ok(objects.len())
+    }
+
+    /// The table-relative path of a full path in any of the forms Hudi writers record
+    /// (`/abs/t/p/f`, `file:/abs/t/p/f`, `file:///abs/t/p/f`, `s3a://b/t/p/f` for an `s3://`
+    /// table), or `None` when it lies outside the table.
+    pub fn relative(&self, full: &str) -> Option<String> {
+        relative_to(&self.location, full)
+    }
+
     /// Deletes a file (with its Hadoop checksum on a local file system); deleting a missing
     /// file is not an error.
     pub async fn delete(&self, rel: &str) -> Result<()> {
@@ -357,6 +415,32 @@ impl Storage {
     }
 }
 
+/// See [`Storage::relative`].
+fn relative_to(location: &str, full: &str) -> Option<String> {
+    fn norm(s: &str) -> String {
+        let s = s
+            .strip_prefix("file://")
+            .or_else(|| s.strip_prefix("file:"))
+            .unwrap_or(s);
+        let s = s
+            .replacen("s3a://", "s3://", 1)
+            .replacen("s3n://", "s3://", 1);
+        let s = s.replacen("abfss://", "abfs://", 1);
+        // Collapse repeated leading slashes left by `file:///`.
+        let trimmed = s.trim_start_matches('/');
+        if s.starts_with('/') {
+            format!("/{trimmed}")
+        } else {
+            s
+        }
+    }
+    let base = format!("{}/", norm(location).trim_end_matches('/'));
+    norm(full)
+        .strip_prefix(&base)
+        .filter(|r| !r.is_empty())
+        .map(String::from)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -367,6 +451,27 @@ mod tests {
             "base/t",
             "mem://t",
         )
+    }
+
+    #[test]
+    fn full_paths_in_other_forms_resolve_to_the_table() {
+        let rel = |l: &str, f: &str| relative_to(l, f);
+        assert_eq!(
+            rel("/opt/t", "/opt/t/p=1/f.parquet").as_deref(),
+            Some("p=1/f.parquet")
+        );
+        assert_eq!(
+            rel("/opt/t", "file:/opt/t/f.parquet").as_deref(),
+            Some("f.parquet")
+        );
+        assert_eq!(
+            rel("/opt/t", "file:///opt/t/a/.f_1.log.1_0-1-2").as_deref(),
+            Some("a/.f_1.log.1_0-1-2")
+        );
+        assert_eq!(rel("s3://b/t", "s3a://b/t/p/f").as_deref(), Some("p/f"));
+        assert_eq!(rel("/opt/t", "/opt/other/f"), None);
+        assert_eq!(rel("/opt/t", "/opt/tt/f"), None);
+        assert_eq!(rel("/opt/t", "/opt/t/"), None);
     }
 
     #[tokio::test]

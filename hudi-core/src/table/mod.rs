@@ -1,6 +1,7 @@
 //! The `Table` facade: create or open a table, inspect it, read it, write to it.
 
 pub mod create;
+pub mod maintenance;
 pub mod metadata;
 pub mod services;
 

@@ -9,6 +9,7 @@ use futures::future::BoxFuture;
 use super::Table;
 use crate::error::Result;
 use crate::model::InstantTime;
+use crate::services::clean;
 use crate::services::compaction::{self, CompactionConfig, CompactionOutcome, ScheduleOutcome};
 use crate::storage::Storage;
 use crate::timeline::transition::{ClockRef, SystemClock};
@@ -105,8 +106,9 @@ impl CompactionBuilder {
     }
 }
 
-/// The services a write runs after it commits, when its options ask for them
-/// (`hoodie.compact.inline=true`).
+/// The services a write runs after it commits, as Hudi's write client does: inline
+/// compaction (`hoodie.compact.inline=true`), then the automatic clean
+/// (`hoodie.clean.automatic`, on by default).
 #[derive(Debug, Clone)]
 pub struct InlineServices;
 
@@ -123,24 +125,72 @@ impl AfterCommit for InlineServices {
             let config = crate::storage::load_table_config(storage).await?;
             let mut all = config.raw.clone();
             all.extend(options.clone());
-            let cc = CompactionConfig::from_options(&all)?;
-            let mor = config.table_type == crate::config::table::TableType::MergeOnRead;
-            if cc.inline && mor {
-                let scheduled = compaction::schedule(storage, &config, &cc, clock, false).await?;
-                if let ScheduleOutcome::Scheduled { instant, .. } = scheduled {
-                    let out =
-                        compaction::run(storage, &config, Some(&instant), &cc, options).await?;
-                    done.push(InlineService {
-                        service: "compaction",
-                        instant: out.instant,
-                        detail: format!(
-                            "{} file groups, {} records",
-                            out.file_groups, out.records_written
-                        ),
-                    });
-                }
+            if let Some(s) = inline_compaction(storage, &config, &all, options, clock).await? {
+                done.push(s);
+            }
+            if let Some(s) = automatic_clean(storage, &config, &all, clock).await? {
+                done.push(s);
             }
             Ok(done)
         })
     }
+}
+
+async fn inline_compaction(
+    storage: &Storage,
+    config: &crate::config::table::TableConfig,
+    all: &BTreeMap<String, String>,
+    options: &BTreeMap<String, String>,
+    clock: &dyn crate::timeline::transition::Clock,
+) -> Result<Option<InlineService>> {
+    let cc = CompactionConfig::from_options(all)?;
+    let mor = config.table_type == crate::config::table::TableType::MergeOnRead;
+    if !cc.inline || !mor {
+        return Ok(None);
+    }
+    let scheduled = compaction::schedule(storage, config, &cc, clock, false).await?;
+    let ScheduleOutcome::Scheduled { instant, .. } = scheduled else {
+        return Ok(None);
+    };
+    let out = compaction::run(storage, config, Some(&instant), &cc, options).await?;
+    Ok(Some(InlineService {
+        service: "compaction",
+        instant: out.instant,
+        detail: format!(
+            "{} file groups, {} records",
+            out.file_groups, out.records_written
+        ),
+    }))
+}
+
+async fn automatic_clean(
+    storage: &Storage,
+    config: &crate::config::table::TableConfig,
+    all: &BTreeMap<String, String>,
+    clock: &dyn crate::timeline::transition::Clock,
+) -> Result<Option<InlineService>> {
+    let cc = clean::CleanConfig::from_options(all)?;
+    if !cc.automatic || config.version != 6 {
+        return Ok(None);
+    }
+    let timeline = crate::timeline::Timeline::load(storage, config).await?;
+    if !clean::automatic_due(&timeline, &cc).await? {
+        return Ok(None);
+    }
+    let run = clean::clean(storage, config, &cc, clock, false).await?;
+    Ok(match run.outcome {
+        clean::CleanOutcome::Cleaned(r) => Some(InlineService {
+            service: "clean",
+            detail: format!(
+                "{} files deleted, earliest retained commit {}",
+                r.files_deleted(),
+                r.earliest_retained
+                    .as_ref()
+                    .map(|t| t.to_string())
+                    .unwrap_or_else(|| "-".into())
+            ),
+            instant: r.instant,
+        }),
+        _ => None,
+    })
 }

@@ -229,6 +229,37 @@ impl Timeline {
         })
     }
 
+    /// The last completed clean and its metadata, if a clean has run.
+    pub async fn last_clean(&self) -> Result<Option<(InstantTime, metadata::CleanMetadata)>> {
+        let Some(c) = self
+            .instants
+            .iter()
+            .rfind(|i| i.action() == Action::Clean && i.is_completed())
+        else {
+            return Ok(None);
+        };
+        let bytes = self.read(&c.instant).await?;
+        let m = self.decode(&c.instant, &bytes, "clean metadata")?;
+        Ok(Some((c.requested().clone(), m)))
+    }
+
+    /// The earliest instant whose reads the cleaner keeps intact: the last clean's earliest
+    /// retained commit (`None` when no clean ran or it retained by file versions). Reads as of
+    /// an earlier instant may find their files deleted — except as of a savepoint.
+    pub async fn clean_retained_from(&self) -> Result<Option<InstantTime>> {
+        Ok(self
+            .last_clean()
+            .await?
+            .and_then(|(_, m)| InstantTime::parse(&m.earliest_commit_to_retain).ok()))
+    }
+
+    /// Whether `t` is a completed savepoint.
+    pub fn is_savepoint(&self, t: &InstantTime) -> bool {
+        self.instants
+            .iter()
+            .any(|i| i.action() == Action::Savepoint && i.is_completed() && i.requested() == t)
+    }
+
     /// The commit metadata of a completed write instant.
     pub async fn commit_metadata(&self, instant: &Instant) -> Result<CommitMetadata> {
         let bytes = self.read(instant).await?;

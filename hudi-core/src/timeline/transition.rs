@@ -40,21 +40,20 @@ impl Clock for FixedClock {
 /// A shared clock.
 pub type ClockRef = Arc<dyn Clock>;
 
+/// The instant time of a moment in the timeline's zone: UTC, or local wall-clock time on a
+/// LOCAL timeline, as Hudi formats them.
+pub fn instant_at(timeline: &Timeline, t: &DateTime<Utc>) -> InstantTime {
+    if timeline.is_utc() {
+        InstantTime::from_datetime_utc(t)
+    } else {
+        InstantTime::from_datetime_utc(&t.with_timezone(&chrono::Local).naive_local().and_utc())
+    }
+}
+
 /// A fresh instant: the clock's time (UTC, or local time on a LOCAL timeline), or 1 ms after the greatest instant on the timeline
 /// (pending ones included) when the clock is not ahead of it.
 pub fn next_instant(timeline: &Timeline, clock: &dyn Clock) -> InstantTime {
-    let now = if timeline.is_utc() {
-        InstantTime::from_datetime_utc(&clock.now())
-    } else {
-        // Local wall-clock time, formatted as Hudi does for LOCAL timelines.
-        InstantTime::from_datetime_utc(
-            &clock
-                .now()
-                .with_timezone(&chrono::Local)
-                .naive_local()
-                .and_utc(),
-        )
-    };
+    let now = instant_at(timeline, &clock.now());
     let latest = timeline
         .instants()
         .iter()
@@ -146,6 +145,15 @@ impl Transitions {
     pub async fn revert_to_requested(&self, t: &InstantTime, action: Action) -> Result<()> {
         let i = Instant::new(t.clone(), action, State::Inflight);
         self.storage.delete(&self.timeline.instant_path(&i)).await
+    }
+
+    /// Removes the completed file of an instant being rolled back or a savepoint being deleted:
+    /// from here on readers no longer see it; its pending files go with [`Self::remove_pending`].
+    pub async fn uncomplete(&self, ti: &crate::timeline::TimelineInstant) -> Result<()> {
+        for f in ti.state_files.iter().filter(|f| f.is_completed()) {
+            self.storage.delete(&self.timeline.instant_path(f)).await?;
+        }
+        Ok(())
     }
 
     /// Removes every state file of a pending instant (after its rollback). A completed instant

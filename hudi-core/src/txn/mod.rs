@@ -110,6 +110,29 @@ impl Transaction {
         })
     }
 
+    /// Begins an instant Hudi creates without a requested state: a savepoint of the existing
+    /// commit `instant` (`T.savepoint.inflight`, then `T.savepoint`).
+    pub async fn begin_inflight(
+        storage: &Storage,
+        timeline: &Timeline,
+        instant: InstantTime,
+        action: Action,
+        inflight: Bytes,
+        policy: Arc<dyn ConcurrencyPolicy>,
+    ) -> Result<Transaction> {
+        Transitions::new(storage, timeline)
+            .inflight(&instant, action, inflight)
+            .await?;
+        Ok(Transaction {
+            storage: storage.clone(),
+            timeline: timeline.clone(),
+            instant,
+            action,
+            touched: BTreeSet::new(),
+            policy,
+        })
+    }
+
     /// Resumes an instant whose requested file exists (a scheduled compaction or clean, a
     /// rollback plan): nothing is created.
     pub fn resume(

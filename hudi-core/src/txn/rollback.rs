@@ -1,7 +1,11 @@
-//! Rolling back failed writes: a pending (requested or inflight) write instant's data files
-//! are found through its markers (and, as a safety net, by their instant in the file name),
-//! deleted, its timeline files removed, and a rollback instant recorded as Hudi does:
-//! `R.rollback.requested` (plan) → `R.rollback.inflight` → `R.rollback` (metadata).
+//! Rolling back an instant: its data files are found (a pending write's through its markers,
+//! a completed instant's through its commit metadata; base files carrying its instant in
+//! their name as a safety net), deleted (a log file that also holds other instants' blocks
+//! gets a rollback command block instead), its timeline files removed, and a rollback
+//! instant recorded as Hudi does: `R.rollback.requested` (plan) → `R.rollback.inflight` →
+//! `R.rollback` (metadata). A completed instant stops being visible first: its completed
+//! file goes before any data file. Writers roll back failed writes here (below `write`);
+//! the rollback service and restore build on [`plan_for`] and [`apply`].
 
 use std::collections::BTreeMap;
 use std::time::Instant as Clock0;
@@ -18,7 +22,7 @@ use crate::model::metadata::{
 };
 use crate::model::{Action, DataFileName, Instant, InstantTime, State};
 use crate::storage::Storage;
-use crate::timeline::transition::{next_instant, Clock};
+use crate::timeline::transition::{next_instant, Clock, Transitions};
 use crate::timeline::{Timeline, TimelineInstant};
 
 use super::markers::{delete_markers, marked_files};
@@ -56,29 +60,27 @@ pub async fn is_rollbackable_write(timeline: &Timeline, i: &TimelineInstant) -> 
     }
 }
 
-/// What a pending instant left: files to delete, and log files that also hold other
-/// instants' blocks (written by an appending writer), which get a rollback command block.
+/// What an instant wrote: files to delete, and log files that also hold other instants'
+/// blocks (written by an appending writer), which get a rollback command block.
 #[derive(Debug, Default)]
-struct FailedFiles {
+pub(crate) struct RollbackFiles {
     delete: Vec<String>,
     /// (relative path, size) of shared log files.
     shared_logs: Vec<(String, u64)>,
 }
 
-/// Finds the files of a pending instant: those its markers name, plus base files carrying its
-/// instant in their name. A marked log file is deleted only if every block in it belongs to
-/// the failed instant.
-async fn files_of(storage: &Storage, t: &InstantTime) -> Result<FailedFiles> {
-    let mut out = FailedFiles::default();
-    for f in marked_files(storage, t).await? {
-        let name = f.rsplit('/').next().unwrap_or_default();
+impl RollbackFiles {
+    /// Sorts a candidate: a log file whose blocks all belong to `t` is deleted, one holding
+    /// other instants' blocks too is shared; other files are deleted.
+    async fn add(&mut self, storage: &Storage, t: &InstantTime, rel: String) -> Result<()> {
+        let name = rel.rsplit('/').next().unwrap_or_default();
         if !matches!(DataFileName::classify(name), Some(Ok(DataFileName::Log(_)))) {
-            out.delete.push(f);
-            continue;
+            self.delete.push(rel);
+            return Ok(());
         }
-        let bytes = match storage.get(&f).await {
+        let bytes = match storage.get(&rel).await {
             Ok(b) => b,
-            Err(HudiError::NotFound { .. }) => continue,
+            Err(HudiError::NotFound { .. }) => return Ok(()),
             Err(e) => return Err(e),
         };
         let walk = crate::io::log_block::walk(&bytes);
@@ -87,22 +89,58 @@ async fn files_of(storage: &Storage, t: &InstantTime) -> Result<FailedFiles> {
             .iter()
             .all(|b| b.instant_time() == Some(t.as_str()))
         {
-            out.delete.push(f);
+            self.delete.push(rel);
         } else {
-            out.shared_logs.push((f, bytes.len() as u64));
+            self.shared_logs.push((rel, bytes.len() as u64));
         }
+        Ok(())
     }
-    for (_, listed) in list_partitions(storage).await? {
-        for f in listed {
-            if let Some(Ok(DataFileName::Base(b))) = DataFileName::classify(&f.name) {
-                if &b.instant == t {
-                    out.delete.push(f.path.clone());
+
+    /// Adds the base files named after `t` (a crashed writer may not have marked them all).
+    async fn add_named_base_files(&mut self, storage: &Storage, t: &InstantTime) -> Result<()> {
+        for (_, listed) in list_partitions(storage).await? {
+            for f in listed {
+                if let Some(Ok(DataFileName::Base(b))) = DataFileName::classify(&f.name) {
+                    if &b.instant == t {
+                        self.delete.push(f.path.clone());
+                    }
                 }
             }
         }
+        self.delete.sort();
+        self.delete.dedup();
+        Ok(())
     }
-    out.delete.sort();
-    out.delete.dedup();
+}
+
+/// The files of a pending instant: those its markers name, plus base files carrying its
+/// instant in their name.
+pub(crate) async fn files_of_pending(storage: &Storage, t: &InstantTime) -> Result<RollbackFiles> {
+    let mut out = RollbackFiles::default();
+    for f in marked_files(storage, t).await? {
+        out.add(storage, t, f).await?;
+    }
+    out.add_named_base_files(storage, t).await?;
+    Ok(out)
+}
+
+/// The files of a completed instant: those its commit metadata names (its markers are gone),
+/// plus base files carrying its instant in their name.
+pub(crate) async fn files_of_completed(
+    storage: &Storage,
+    timeline: &Timeline,
+    target: &TimelineInstant,
+) -> Result<RollbackFiles> {
+    let t = target.requested();
+    let meta = timeline.commit_metadata(&target.instant).await?;
+    let mut out = RollbackFiles::default();
+    for (_, stat) in meta.write_stats() {
+        if let Some(path) = stat.path.as_deref().filter(|p| !p.is_empty()) {
+            out.add(storage, t, path.trim_start_matches('/').to_string())
+                .await?;
+        }
+    }
+    out.add_named_base_files(storage, t).await?;
     Ok(out)
 }
 
@@ -145,43 +183,14 @@ async fn append_rollback_block(
     Ok((rel, size))
 }
 
-/// The table-relative path of a file named in a rollback plan. Plans hold full paths in the
-/// writer's own form (`/abs/t/p/f`, `file:/abs/t/p/f`, `s3a://b/t/p/f` for an `s3://` table),
-/// so the scheme is normalised before matching the table's location.
-fn table_relative(location: &str, full: &str) -> Option<String> {
-    fn norm(s: &str) -> String {
-        let s = s
-            .strip_prefix("file://")
-            .or_else(|| s.strip_prefix("file:"))
-            .unwrap_or(s);
-        let s = s
-            .replacen("s3a://", "s3://", 1)
-            .replacen("s3n://", "s3://", 1);
-        let s = s.replacen("abfss://", "abfs://", 1);
-        // Collapse repeated leading slashes left by `file:///`.
-        let trimmed = s.trim_start_matches('/');
-        if s.starts_with('/') {
-            format!("/{trimmed}")
-        } else {
-            s
-        }
-    }
-    let base = format!("{}/", norm(location).trim_end_matches('/'));
-    norm(full).strip_prefix(&base).map(String::from)
-}
-
 fn partition_of(path: &str) -> String {
     path.rsplit_once('/')
         .map(|(p, _)| p.to_string())
         .unwrap_or_default()
 }
 
-/// Executes a rollback whose plan is on the timeline (new or interrupted).
-async fn execute(mut txn: Transaction, plan: &RollbackPlan) -> Result<RollbackOutcome> {
-    let storage = &txn.storage().clone();
-    let timeline = &txn.timeline().clone();
-    let r = &txn.instant().clone();
-    let started = Clock0::now();
+/// The instant a rollback plan targets, and the action it names.
+fn plan_target(r: &InstantTime, plan: &RollbackPlan) -> Result<(InstantTime, Action)> {
     let target = plan
         .instant_to_rollback
         .as_ref()
@@ -194,17 +203,34 @@ async fn execute(mut txn: Transaction, plan: &RollbackPlan) -> Result<RollbackOu
             format!("unknown action {}", target.action),
         )
     })?;
-    let inflight = Instant::new(r.clone(), Action::Rollback, State::Inflight);
-    if !storage.exists(&timeline.instant_path(&inflight)).await? {
-        txn.start(Bytes::new()).await?;
-    }
-    // Never roll back an instant that has completed in the meantime (that is a restore).
-    let completed = Instant::new(t.clone(), action.completed_action(), State::Completed);
-    if storage.exists(&timeline.instant_path(&completed)).await? {
-        return Err(HudiError::Unsupported {
-            path: storage.display(&timeline.instant_path(&completed)),
-            feature: format!("rolling back the completed instant {t} (restore) in rollback {r}"),
-        });
+    Ok((t, action))
+}
+
+fn plan_path(storage: &Storage, r: &InstantTime, f: &str) -> Result<String> {
+    storage
+        .relative(f)
+        .ok_or_else(|| HudiError::InvalidLocation {
+            location: f.to_string(),
+            reason: format!("rollback plan of {r} names a file outside the table"),
+        })
+}
+
+/// Carries out a rollback plan under the name `r`: the target stops being visible (its
+/// completed file goes), its files are deleted or get command blocks, its remaining timeline
+/// files and markers go. Returns the rollback metadata; the caller records it (a rollback
+/// instant, or a restore). Safe to run again after an interruption.
+pub(crate) async fn apply(
+    storage: &Storage,
+    timeline: &Timeline,
+    r: &InstantTime,
+    plan: &RollbackPlan,
+) -> Result<RollbackMetadata> {
+    let started = Clock0::now();
+    let (t, action) = plan_target(r, plan)?;
+    let transitions = Transitions::new(storage, timeline);
+    let current = timeline.instants().iter().find(|i| i.requested() == &t);
+    if let Some(ti) = current {
+        transitions.uncomplete(ti).await?;
     }
     let mut partitions: BTreeMap<String, RollbackPartitionMetadata> = BTreeMap::new();
     let mut deleted = 0usize;
@@ -219,12 +245,7 @@ async fn execute(mut txn: Transaction, plan: &RollbackPlan) -> Result<RollbackOu
                 ..Default::default()
             });
         for (f, size) in req.log_blocks_to_be_deleted.iter().flatten() {
-            let rel = table_relative(storage.location(), f).ok_or_else(|| {
-                HudiError::InvalidLocation {
-                    location: f.clone(),
-                    reason: format!("rollback plan of {r} names a file outside the table"),
-                }
-            })?;
+            let rel = plan_path(storage, r, f)?;
             let (new_rel, new_size) = append_rollback_block(storage, &rel, r, &t).await?;
             pm.rollback_log_files
                 .get_or_insert_with(BTreeMap::new)
@@ -234,33 +255,60 @@ async fn execute(mut txn: Transaction, plan: &RollbackPlan) -> Result<RollbackOu
                 .insert(f.clone(), *size);
         }
         for f in &req.files_to_be_deleted {
-            let rel = table_relative(storage.location(), f).ok_or_else(|| {
-                HudiError::InvalidLocation {
-                    location: f.clone(),
-                    reason: format!("rollback plan of {r} names a file outside the table"),
-                }
-            })?;
+            let rel = plan_path(storage, r, f)?;
             // A delete that fails (other than on a missing file) stops the rollback unfinished:
-            // the next writer retries it, and the failed instant stays pending meanwhile.
+            // it runs again from its plan, and the instant stays pending meanwhile.
             storage.delete(&rel).await?;
             pm.success_delete_files.push(f.clone());
             deleted += 1;
         }
     }
-    // The failed instant disappears from the timeline before the rollback completes.
-    txn.retire(&t, action).await?;
-    let meta = RollbackMetadata {
+    // The instant disappears from the timeline before the rollback completes.
+    let planned = current.map(|i| i.planned_action).unwrap_or(action);
+    transitions.remove_pending(&t, planned).await?;
+    delete_markers(storage, &t).await?;
+    Ok(RollbackMetadata {
         start_rollback_time: r.to_string(),
         time_taken_in_millis: started.elapsed().as_millis() as i64,
         total_files_deleted: deleted as i32,
         commits_rollback: vec![t.to_string()],
         partition_metadata: partitions,
         version: Some(1),
-        instants_rollback: vec![target.clone()],
-    };
+        instants_rollback: plan.instant_to_rollback.iter().cloned().collect(),
+    })
+}
+
+/// Executes a rollback whose plan is on the timeline (new or interrupted). Unless
+/// `completed_target` says the plan was made for a completed instant, a target that has
+/// completed in the meantime is refused: it was a live writer, not a failed one.
+async fn execute(
+    mut txn: Transaction,
+    plan: &RollbackPlan,
+    completed_target: bool,
+) -> Result<RollbackOutcome> {
+    let storage = &txn.storage().clone();
+    let timeline = &txn.timeline().clone();
+    let r = &txn.instant().clone();
+    let (t, action) = plan_target(r, plan)?;
+    let inflight = Instant::new(r.clone(), Action::Rollback, State::Inflight);
+    if !storage.exists(&timeline.instant_path(&inflight)).await? {
+        txn.start(Bytes::new()).await?;
+    }
+    if !completed_target {
+        let completed = Instant::new(t.clone(), action.completed_action(), State::Completed);
+        if storage.exists(&timeline.instant_path(&completed)).await? {
+            return Err(HudiError::Unsupported {
+                path: storage.display(&timeline.instant_path(&completed)),
+                feature: format!(
+                    "rolling back {t} in rollback {r}: it completed after the rollback was planned"
+                ),
+            });
+        }
+    }
+    let meta = apply(storage, timeline, r, plan).await?;
+    let deleted = meta.total_files_deleted as usize;
     let bytes = encode_rollback_metadata(&meta).map_err(|e| avro_err(r, "rollback metadata", e))?;
     txn.commit(Bytes::from(bytes)).await?;
-    delete_markers(storage, &t).await?;
     Ok(RollbackOutcome {
         rolled_back: t,
         action,
@@ -269,18 +317,15 @@ async fn execute(mut txn: Transaction, plan: &RollbackPlan) -> Result<RollbackOu
     })
 }
 
-/// Rolls back one pending write instant.
-pub async fn rollback_instant(
+/// The rollback plan of `target` for the files it wrote.
+pub(crate) fn plan_for(
     storage: &Storage,
-    timeline: &Timeline,
     target: &TimelineInstant,
-    clock: &dyn Clock,
-) -> Result<RollbackOutcome> {
-    let t = target.requested().clone();
-    let failed = files_of(storage, &t).await?;
+    files: RollbackFiles,
+) -> Result<RollbackPlan> {
     let mut requests: Vec<RollbackRequest> = Vec::new();
     let mut by_partition: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for f in failed.delete {
+    for f in files.delete {
         by_partition
             .entry(partition_of(&f))
             .or_default()
@@ -295,7 +340,7 @@ pub async fn rollback_instant(
             log_blocks_to_be_deleted: Some(BTreeMap::new()),
         });
     }
-    for (log, size) in failed.shared_logs {
+    for (log, size) in files.shared_logs {
         let name = log.rsplit('/').next().unwrap_or_default();
         let parsed = crate::model::LogFileName::parse(name)?;
         requests.push(RollbackRequest {
@@ -306,15 +351,24 @@ pub async fn rollback_instant(
             log_blocks_to_be_deleted: Some(BTreeMap::from([(storage.display(&log), size as i64)])),
         });
     }
-    let plan = RollbackPlan {
+    Ok(RollbackPlan {
         instant_to_rollback: Some(InstantInfo {
-            commit_time: t.to_string(),
+            commit_time: target.requested().to_string(),
             action: target.action().to_string(),
         }),
         requests: Some(requests),
         version: Some(1),
-    };
-    let r = next_instant(timeline, clock);
+    })
+}
+
+/// Plans and runs a rollback of `target` as instant `r`.
+async fn rollback_with_plan(
+    storage: &Storage,
+    timeline: &Timeline,
+    target: &TimelineInstant,
+    plan: RollbackPlan,
+    r: InstantTime,
+) -> Result<RollbackOutcome> {
     let bytes = encode_rollback_plan(&plan).map_err(|e| avro_err(&r, "rollback plan", e))?;
     let txn = Transaction::begin_at(
         storage,
@@ -325,7 +379,33 @@ pub async fn rollback_instant(
         Arc::new(SingleWriter),
     )
     .await?;
-    execute(txn, &plan).await
+    execute(txn, &plan, target.is_completed()).await
+}
+
+/// Rolls back one pending write instant.
+pub async fn rollback_instant(
+    storage: &Storage,
+    timeline: &Timeline,
+    target: &TimelineInstant,
+    clock: &dyn Clock,
+) -> Result<RollbackOutcome> {
+    let files = files_of_pending(storage, target.requested()).await?;
+    let plan = plan_for(storage, target, files)?;
+    let r = next_instant(timeline, clock);
+    rollback_with_plan(storage, timeline, target, plan, r).await
+}
+
+/// Rolls back a completed instant (the caller has checked that nothing depends on it).
+pub(crate) async fn rollback_completed(
+    storage: &Storage,
+    timeline: &Timeline,
+    target: &TimelineInstant,
+    clock: &dyn Clock,
+) -> Result<RollbackOutcome> {
+    let files = files_of_completed(storage, timeline, target).await?;
+    let plan = plan_for(storage, target, files)?;
+    let r = next_instant(timeline, clock);
+    rollback_with_plan(storage, timeline, target, plan, r).await
 }
 
 /// Finishes interrupted rollbacks, then rolls back every pending ingestion write (Hudi's
@@ -335,6 +415,16 @@ pub async fn rollback_failed_writes(
     timeline: &Timeline,
     clock: &dyn Clock,
 ) -> Result<Vec<RollbackOutcome>> {
+    if let Some(r) = timeline.pending().find(|i| i.action() == Action::Restore) {
+        return Err(HudiError::Refused {
+            operation: "writing".into(),
+            table: storage.location().to_string(),
+            reason: format!(
+                "the restore {} is unfinished: run the restore to its savepoint again first",
+                r.requested()
+            ),
+        });
+    }
     let mut out = Vec::new();
     for i in timeline
         .pending()
@@ -344,6 +434,14 @@ pub async fn rollback_failed_writes(
         let bytes = timeline.read(&req).await?;
         let plan: RollbackPlan =
             decode_json_or_avro(&bytes).map_err(|e| avro_err(i.requested(), "rollback plan", e))?;
+        // A rollback planned for a completed instant (the rollback service's) found it
+        // completed before its own files were written; a live writer's instant completes
+        // only after a rollback mistook it for a failed one.
+        let (t, _) = plan_target(i.requested(), &plan)?;
+        let completed_target = timeline
+            .instants()
+            .iter()
+            .any(|x| x.requested() == &t && x.is_completed() && x.modified_ms <= i.modified_ms);
         let txn = Transaction::resume(
             storage,
             timeline,
@@ -351,7 +449,7 @@ pub async fn rollback_failed_writes(
             Action::Rollback,
             Arc::new(SingleWriter),
         );
-        out.push(execute(txn, &plan).await?);
+        out.push(execute(txn, &plan, completed_target).await?);
     }
     let mut timeline = timeline.clone();
     if !out.is_empty() {
@@ -365,29 +463,4 @@ pub async fn rollback_failed_writes(
         }
     }
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::table_relative;
-
-    #[test]
-    fn plan_paths_in_other_forms_resolve_to_the_table() {
-        let rel = |l: &str, f: &str| table_relative(l, f);
-        assert_eq!(
-            rel("/opt/t", "/opt/t/p=1/f.parquet").as_deref(),
-            Some("p=1/f.parquet")
-        );
-        assert_eq!(
-            rel("/opt/t", "file:/opt/t/f.parquet").as_deref(),
-            Some("f.parquet")
-        );
-        assert_eq!(
-            rel("/opt/t", "file:///opt/t/a/.f_1.log.1_0-1-2").as_deref(),
-            Some("a/.f_1.log.1_0-1-2")
-        );
-        assert_eq!(rel("s3://b/t", "s3a://b/t/p/f").as_deref(), Some("p/f"));
-        assert_eq!(rel("/opt/t", "/opt/other/f"), None);
-        assert_eq!(rel("/opt/t", "/opt/tt/f"), None);
-    }
 }

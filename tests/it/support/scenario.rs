@@ -856,7 +856,31 @@ impl<'c> Scenario<'c> {
     pub fn check_history(&mut self) {
         let commits = self.commits.clone();
         let mut prev: Option<String> = self.history_start.clone();
+        self.refresh();
+        let timeline = self.table().timeline().clone();
+        let cleaned_before = self
+            .ctx
+            .rt
+            .block_on(timeline.clean_retained_from())
+            .expect("clean metadata");
         for c in &commits {
+            let t: InstantTime = c.instant.parse().expect("instant");
+            if cleaned_before.as_ref().is_some_and(|e| &t < e) && !timeline.is_savepoint(&t) {
+                // A clean may have deleted its files: every reader refuses (hudi-rs aside,
+                // which does not look at cleans).
+                let table = self.table().clone();
+                let e = self
+                    .ctx
+                    .rt
+                    .block_on(table.read().with_as_of(t.clone()).collect())
+                    .err()
+                    .unwrap_or_else(|| {
+                        panic!("{}: our read as of the cleaned {t} succeeded", self.what())
+                    });
+                assert!(e.to_string().contains("clean"), "{e}");
+                prev = Some(c.instant.clone());
+                continue;
+            }
             let start = prev.clone().unwrap_or_else(|| "000".into());
             let changed: Vec<Entry> = c
                 .live

@@ -1,0 +1,65 @@
+//! `hudi rollback`: roll back failed writes, or the latest completed instant.
+
+use hudi_core::Table;
+use serde_json::json;
+
+use crate::error::CliError;
+use crate::output::print_json;
+use crate::StorageArgs;
+
+/// Roll back failed (pending) writes; with --instant, a completed instant.
+///
+/// Without --instant, every pending write that is not a table service is rolled back (and
+/// interrupted rollbacks finish): what the next writer would do. With --instant T, T is
+/// rolled back: the latest completed commit, delta commit, replace commit or compaction, or
+/// a pending compaction or clustering. A later instant, a savepoint on T or a cleaned
+/// previous version refuses the rollback and names the cause.
+///
+/// Examples:
+///   hudi rollback /data/events
+///   hudi rollback /data/events --instant 20250101120000000
+///   hudi rollback /data/events --instant 20250101120000000 --json
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct RollbackArgs {
+    /// Table path or URL.
+    pub table: String,
+    /// The instant to roll back.
+    #[arg(long)]
+    pub instant: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub storage: StorageArgs,
+}
+
+pub async fn run(a: RollbackArgs) -> Result<(), CliError> {
+    let table = Table::open_with_options(&a.table, &a.storage.options()).await?;
+    let mut b = table.rollback();
+    if let Some(t) = &a.instant {
+        b = b.with_instant(crate::parse_instant("--instant", t)?);
+    }
+    let done = b.run().await?;
+    if a.json {
+        return print_json(&json!(done
+            .iter()
+            .map(|r| json!({
+                "rolled_back": r.rolled_back.as_str(),
+                "action": r.action.token(),
+                "rollback_instant": r.rollback_instant.as_str(),
+                "files_deleted": r.files_deleted,
+            }))
+            .collect::<Vec<_>>()));
+    }
+    if done.is_empty() {
+        println!("no failed writes to roll back");
+    }
+    for r in &done {
+        println!(
+            "rolled back {} {} (rollback {}): {} files deleted",
+            r.action, r.rolled_back, r.rollback_instant, r.files_deleted
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,248 @@
+//! Clean, rollback, savepoints and restore from the `Table` facade: builders with `with_*`
+//! setters, run with `.run()` (or the savepoint verbs).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::Table;
+use crate::config::table::TableConfig;
+use crate::error::Result;
+use crate::model::InstantTime;
+use crate::services::clean::{self, config as clean_keys, CleanConfig, CleanPolicy, CleanRun};
+use crate::services::restore::{self, RestoreOutcome};
+use crate::services::rollback;
+use crate::services::savepoint::{self, SavepointInfo};
+use crate::storage::Storage;
+use crate::timeline::transition::{ClockRef, SystemClock};
+use crate::txn::rollback::RollbackOutcome;
+
+impl Table {
+    /// Clean: delete file slices that no retained commit, savepoint or pending compaction
+    /// needs (policy and retention from the options, Hudi's defaults otherwise).
+    pub fn clean(&self) -> CleanBuilder {
+        CleanBuilder {
+            storage: self.storage().clone(),
+            config: self.config().clone(),
+            options: BTreeMap::new(),
+            clock: Arc::new(SystemClock),
+            dry_run: false,
+        }
+    }
+
+    /// Rollback: of failed writes, or (`with_instant`) of the latest completed instant.
+    pub fn rollback(&self) -> RollbackBuilder {
+        RollbackBuilder {
+            storage: self.storage().clone(),
+            config: self.config().clone(),
+            instant: None,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Savepoints: create, list, delete.
+    pub fn savepoint(&self) -> SavepointBuilder {
+        SavepointBuilder {
+            storage: self.storage().clone(),
+            config: self.config().clone(),
+            instant: None,
+            by: String::new(),
+            comments: String::new(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Restore the table to the savepoint `savepoint`: everything written after it is rolled
+    /// back.
+    pub fn restore(&self, savepoint: InstantTime) -> RestoreBuilder {
+        RestoreBuilder {
+            storage: self.storage().clone(),
+            config: self.config().clone(),
+            savepoint,
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+/// See [`Table::clean`].
+#[derive(Debug, Clone)]
+pub struct CleanBuilder {
+    storage: Storage,
+    config: TableConfig,
+    options: BTreeMap<String, String>,
+    clock: ClockRef,
+    dry_run: bool,
+}
+
+impl CleanBuilder {
+    /// Sets a `hoodie.*` option (`hoodie.cleaner.policy`, `hoodie.cleaner.commits.retained`, ...).
+    pub fn with_option(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.options.insert(key.into(), value.into());
+        self
+    }
+
+    pub fn with_options(mut self, options: BTreeMap<String, String>) -> Self {
+        self.options.extend(options);
+        self
+    }
+
+    pub fn with_policy(self, policy: CleanPolicy) -> Self {
+        self.with_option(clean_keys::POLICY.key, policy.name())
+    }
+
+    /// Commits retained (KEEP_LATEST_COMMITS).
+    pub fn with_retained_commits(self, n: usize) -> Self {
+        self.with_option(clean_keys::COMMITS_RETAINED.key, n.to_string())
+    }
+
+    /// Versions of each file group retained (KEEP_LATEST_FILE_VERSIONS).
+    pub fn with_retained_versions(self, n: usize) -> Self {
+        self.with_option(clean_keys::FILE_VERSIONS_RETAINED.key, n.to_string())
+    }
+
+    /// Hours of commits retained (KEEP_LATEST_BY_HOURS).
+    pub fn with_retained_hours(self, h: i64) -> Self {
+        self.with_option(clean_keys::HOURS_RETAINED.key, h.to_string())
+    }
+
+    /// Report what would be deleted without deleting.
+    pub fn with_dry_run(mut self, dry_run: bool) -> Self {
+        self.dry_run = dry_run;
+        self
+    }
+
+    pub fn with_clock(mut self, clock: ClockRef) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub async fn run(self) -> Result<CleanRun> {
+        let mut all = self.config.raw.clone();
+        all.extend(self.options);
+        let cc = CleanConfig::from_options(&all)?;
+        clean::clean(
+            &self.storage,
+            &self.config,
+            &cc,
+            self.clock.as_ref(),
+            self.dry_run,
+        )
+        .await
+    }
+}
+
+/// See [`Table::rollback`].
+#[derive(Debug, Clone)]
+pub struct RollbackBuilder {
+    storage: Storage,
+    config: TableConfig,
+    instant: Option<InstantTime>,
+    clock: ClockRef,
+}
+
+impl RollbackBuilder {
+    /// The instant to roll back; without it, failed writes are.
+    pub fn with_instant(mut self, t: InstantTime) -> Self {
+        self.instant = Some(t);
+        self
+    }
+
+    pub fn with_clock(mut self, clock: ClockRef) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Rolls back; an empty result means there were no failed writes.
+    pub async fn run(self) -> Result<Vec<RollbackOutcome>> {
+        match &self.instant {
+            Some(t) => Ok(vec![
+                rollback::rollback_instant(&self.storage, &self.config, t, self.clock.as_ref())
+                    .await?,
+            ]),
+            None => {
+                rollback::rollback_failed_writes(&self.storage, &self.config, self.clock.as_ref())
+                    .await
+            }
+        }
+    }
+}
+
+/// See [`Table::savepoint`].
+#[derive(Debug, Clone)]
+pub struct SavepointBuilder {
+    storage: Storage,
+    config: TableConfig,
+    instant: Option<InstantTime>,
+    by: String,
+    comments: String,
+    clock: ClockRef,
+}
+
+impl SavepointBuilder {
+    /// The completed commit to savepoint (the latest when unset).
+    pub fn with_instant(mut self, t: InstantTime) -> Self {
+        self.instant = Some(t);
+        self
+    }
+
+    pub fn with_user(mut self, by: impl Into<String>) -> Self {
+        self.by = by.into();
+        self
+    }
+
+    pub fn with_comments(mut self, comments: impl Into<String>) -> Self {
+        self.comments = comments.into();
+        self
+    }
+
+    pub fn with_clock(mut self, clock: ClockRef) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub async fn create(self) -> Result<SavepointInfo> {
+        savepoint::create(
+            &self.storage,
+            &self.config,
+            self.instant.as_ref(),
+            &self.by,
+            &self.comments,
+            self.clock.as_ref(),
+        )
+        .await
+    }
+
+    pub async fn list(self) -> Result<Vec<SavepointInfo>> {
+        savepoint::list(&self.storage, &self.config).await
+    }
+
+    /// Deletes the savepoint of `t`.
+    pub async fn delete(self, t: InstantTime) -> Result<()> {
+        savepoint::delete(&self.storage, &self.config, &t).await
+    }
+}
+
+/// See [`Table::restore`].
+#[derive(Debug, Clone)]
+pub struct RestoreBuilder {
+    storage: Storage,
+    config: TableConfig,
+    savepoint: InstantTime,
+    clock: ClockRef,
+}
+
+impl RestoreBuilder {
+    pub fn with_clock(mut self, clock: ClockRef) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub async fn run(self) -> Result<RestoreOutcome> {
+        restore::restore(
+            &self.storage,
+            &self.config,
+            &self.savepoint,
+            self.clock.as_ref(),
+        )
+        .await
+    }
+}
