@@ -6,6 +6,7 @@ mod cow_recovery;
 mod cow_sizing;
 mod fixture_formats;
 mod fixtures_vs_oracle;
+mod maintenance;
 mod mor_recovery;
 mod object_store_s3;
 mod services;

@@ -12,7 +12,7 @@ use crate::support::data::{self, field, row, Row};
 use crate::support::scenario::{Ctx, Scenario, Writer};
 use crate::support::spec::TableSpec;
 
-fn schema() -> SchemaRef {
+pub(crate) fn schema() -> SchemaRef {
     data::schema(vec![
         field("id", DataType::Int32),
         field("region", DataType::Utf8),
@@ -23,7 +23,7 @@ fn schema() -> SchemaRef {
     ])
 }
 
-fn r(id: i32, region: &str, ts: i64, v: &str) -> Row {
+pub(crate) fn r(id: i32, region: &str, ts: i64, v: &str) -> Row {
     row(json!({"id": id, "region": region, "ts": ts, "v": v,
         "price": format!("{id}.{:03}", ts % 1000)}))
 }
@@ -34,7 +34,7 @@ fn gone(id: i32, region: &str, ts: i64) -> Row {
     x
 }
 
-fn region(i: i32) -> &'static str {
+pub(crate) fn region(i: i32) -> &'static str {
     ["a", "b", "c"][(i % 3) as usize]
 }
 

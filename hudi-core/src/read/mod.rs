@@ -170,22 +170,10 @@ async fn check_not_cleaned(storage: &Storage, timeline: &Timeline, t: &InstantTi
     if timeline.is_savepoint(t) {
         return Ok(());
     }
-    let Some((clean, m)) = timeline.last_clean().await? else {
-        return Ok(());
-    };
-    let floor = match InstantTime::parse(&m.earliest_commit_to_retain) {
-        Ok(e) => Some(e),
-        // Cleaning by file versions records no earliest commit: the active timeline's first
-        // completed write is the floor, as in Hudi.
-        Err(_) => timeline
-            .completed_writes()
-            .map(|i| i.requested().clone())
-            .next(),
-    };
-    match floor {
+    match timeline.clean_retained_from().await? {
         Some(f) if t < &f => Err(HudiError::InvalidReadOptions {
             reason: format!(
-                "a read as of {t} of '{}' may miss files: the clean {clean} kept reads as of {f} and later (raise hoodie.cleaner.commits.retained, or savepoint instants to keep them)",
+                "a read as of {t} of '{}' may miss files: the last clean kept reads as of {f} and later (raise hoodie.cleaner.commits.retained, or savepoint instants to keep them)",
                 storage.location()
             ),
         }),

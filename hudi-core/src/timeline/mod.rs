@@ -243,14 +243,29 @@ impl Timeline {
         Ok(Some((c.requested().clone(), m)))
     }
 
-    /// The earliest instant whose reads the cleaner keeps intact: the last clean's earliest
-    /// retained commit (`None` when no clean ran or it retained by file versions). Reads as of
-    /// an earlier instant may find their files deleted — except as of a savepoint.
+    /// The earliest instant whose reads the cleaner keeps intact (`None` when no clean ran):
+    /// the last clean's earliest retained commit — or, for a clean by file versions, which
+    /// keeps no commit whole, the latest commit when it ran. When a rollback or restore has
+    /// since removed that instant, the latest completed write before it (whose slices are the
+    /// last ones before it, which the cleaner keeps). Reads as of an earlier instant may find
+    /// their files deleted — except as of a savepoint.
     pub async fn clean_retained_from(&self) -> Result<Option<InstantTime>> {
-        Ok(self
-            .last_clean()
-            .await?
-            .and_then(|(_, m)| InstantTime::parse(&m.earliest_commit_to_retain).ok()))
+        let Some((_, m)) = self.last_clean().await? else {
+            return Ok(None);
+        };
+        let retained = InstantTime::parse(&m.earliest_commit_to_retain)
+            .or_else(|_| InstantTime::parse(&m.last_completed_commit_timestamp));
+        let Ok(retained) = retained else {
+            return Ok(None);
+        };
+        Ok(Some(
+            self.completed_writes()
+                .map(|i| i.requested())
+                .filter(|t| *t <= &retained)
+                .max()
+                .cloned()
+                .unwrap_or(retained),
+        ))
     }
 
     /// Whether `t` is a completed savepoint.
