@@ -1,5 +1,6 @@
 //! `hudi`: inspect, read, write and maintain Apache Hudi tables.
 
+mod archive;
 mod clean;
 mod compaction;
 mod error;
@@ -38,7 +39,7 @@ enum Command {
     Read(read::ReadArgs),
     /// Show a table's configuration and size.
     Show(show::ShowArgs),
-    /// List the instants of a table's active timeline.
+    /// List the instants of a table's active timeline (--archived: the archived one).
     Timeline(timeline::TimelineArgs),
     /// The metadata table: `delete` turns it off.
     Metadata(metadata::MetadataArgs),
@@ -50,6 +51,8 @@ enum Command {
     Rollback(rollback::RollbackArgs),
     /// Savepoints: create, list, delete, and restore the table to one.
     Savepoint(savepoint::SavepointArgs),
+    /// Move the oldest instants to the archived timeline.
+    Archive(archive::ArchiveArgs),
 }
 
 /// Storage options shared by every command.
@@ -116,6 +119,7 @@ fn main() -> ExitCode {
             Command::Clean(a) => clean::run(a).await,
             Command::Rollback(a) => rollback::run(a).await,
             Command::Savepoint(a) => savepoint::run(a).await,
+            Command::Archive(a) => archive::run(a).await,
         }
     });
     match result {

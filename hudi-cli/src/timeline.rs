@@ -18,12 +18,19 @@ pub struct TimelineArgs {
     /// latest state.
     #[arg(long)]
     pub all: bool,
+    /// List the archived timeline (`.hoodie/archived/`) instead: every archived state of
+    /// each instant, with the time it was reached.
+    #[arg(long)]
+    pub archived: bool,
     #[command(flatten)]
     pub storage: StorageArgs,
 }
 
 pub async fn run(a: TimelineArgs) -> Result<(), CliError> {
     let table = Table::open_with_options(&a.table, &a.storage.options()).await?;
+    if a.archived {
+        return archived(&table, a.json).await;
+    }
     let tl = table.timeline();
     let mut text = String::new();
     if !a.json {
@@ -61,6 +68,43 @@ pub async fn run(a: TimelineArgs) -> Result<(), CliError> {
         }
     }
     if !a.json {
+        print!("{text}");
+    }
+    Ok(())
+}
+
+async fn archived(table: &Table, as_json: bool) -> Result<(), CliError> {
+    let all = hudi_core::services::archive::archived_instants(table.storage()).await?;
+    let mut text = String::new();
+    if !as_json {
+        if all.is_empty() {
+            println!("no archived instants");
+            return Ok(());
+        }
+        text.push_str(&format!(
+            "{:<20}{:<15}{:<11}{:<20}\n",
+            "instant", "action", "state", "reached"
+        ));
+    }
+    for i in &all {
+        if as_json {
+            print_json(&json!({
+                "instant": i.instant,
+                "action": i.action,
+                "state": i.state,
+                "reached": i.state_transition_time,
+            }))?;
+        } else {
+            text.push_str(&format!(
+                "{:<20}{:<15}{:<11}{:<20}\n",
+                i.instant,
+                i.action,
+                i.state.to_ascii_lowercase(),
+                i.state_transition_time.as_deref().unwrap_or("-")
+            ));
+        }
+    }
+    if !as_json {
         print!("{text}");
     }
     Ok(())

@@ -1,6 +1,7 @@
 //! Integration tests of hudi-core and the `hudi` binary against real Spark-written tables
 //! (`../shared/fixtures`) and an independent reader (hudi-rs, through `../shared/oracle`).
 
+mod archival;
 mod cli;
 mod cow_recovery;
 mod cow_sizing;

@@ -161,41 +161,7 @@ impl LogFileDecoder {
             self.schemas.insert(schema_text.to_string(), s);
         }
         let schema = &self.schemas[schema_text];
-        let c = &b.content;
-        if c.len() < 8 {
-            return Err(format_err(path, b, "data block content too short"));
-        }
-        let version = u32::from_be_bytes([c[0], c[1], c[2], c[3]]);
-        if version < 2 {
-            return Err(format_err(
-                path,
-                b,
-                format!("unsupported data block version {version}"),
-            ));
-        }
-        let count = u32::from_be_bytes([c[4], c[5], c[6], c[7]]) as usize;
-        let mut pos = 8usize;
-        let mut records = Vec::with_capacity(count);
-        let reader = apache_avro::reader::datum::GenericDatumReader::builder(schema)
-            .build()
-            .map_err(|e| format_err(path, b, e.to_string()))?;
-        for i in 0..count {
-            let len = c
-                .get(pos..pos + 4)
-                .map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]) as usize)
-                .ok_or_else(|| {
-                    format_err(path, b, format!("record {i} length runs past the block"))
-                })?;
-            pos += 4;
-            let mut data = c
-                .get(pos..pos + len)
-                .ok_or_else(|| format_err(path, b, format!("record {i} runs past the block")))?;
-            let v = reader
-                .read_value(&mut data)
-                .map_err(|e| format_err(path, b, format!("record {i}: {e}")))?;
-            records.push(v);
-            pos += len;
-        }
+        let records = avro_data_values(&b.content, schema).map_err(|e| format_err(path, b, e))?;
         records_to_batch(
             &records,
             &self.target,
@@ -306,4 +272,44 @@ fn unwrap_ordering(branch: u32, wrapped: Value) -> OrderingValue {
         (_, Value::String(s)) => OrderingValue::Str(s),
         _ => OrderingValue::Null,
     }
+}
+
+/// The records of an Avro data block's content (block version 2 or 3: count, then
+/// length-prefixed datums of `schema`).
+pub fn avro_data_values(
+    c: &[u8],
+    schema: &apache_avro::Schema,
+) -> std::result::Result<Vec<apache_avro::types::Value>, String> {
+    if c.len() < 8 {
+        return Err("data block content too short".into());
+    }
+    let version = u32::from_be_bytes([c[0], c[1], c[2], c[3]]);
+    if version < 2 {
+        return Err(format!("unsupported data block version {version}"));
+    }
+    let count = u32::from_be_bytes([c[4], c[5], c[6], c[7]]) as usize;
+    let mut pos = 8usize;
+    let mut records = Vec::with_capacity(count.min(c.len()));
+    let reader = apache_avro::reader::datum::GenericDatumReader::builder(schema)
+        .build()
+        .map_err(|e| e.to_string())?;
+    for i in 0..count {
+        let len = c
+            .get(pos..pos + 4)
+            .map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]) as usize)
+            .ok_or_else(|| format!("record {i} length runs past the block"))?;
+        pos += 4;
+        let end = pos
+            .checked_add(len)
+            .ok_or_else(|| format!("record {i} length overflows"))?;
+        let mut data = c
+            .get(pos..end)
+            .ok_or_else(|| format!("record {i} runs past the block"))?;
+        let v = reader
+            .read_value(&mut data)
+            .map_err(|e| format!("record {i}: {e}"))?;
+        records.push(v);
+        pos = end;
+    }
+    Ok(records)
 }

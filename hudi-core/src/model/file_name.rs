@@ -162,6 +162,56 @@ impl fmt::Display for LogFileName {
     }
 }
 
+/// A file of the v6 archived timeline: `.commits_.archive.<version>[_<write token>]` under
+/// `.hoodie/archived/` (a log file of Avro data blocks, one `HoodieArchivedMetaEntry` per
+/// archived instant state).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ArchiveFileName {
+    pub version: u32,
+    pub write_token: Option<String>,
+}
+
+impl ArchiveFileName {
+    pub const PREFIX: &'static str = ".commits_.archive.";
+
+    pub fn parse(name: &str) -> Result<Self> {
+        let err = |reason: &str| HudiError::InvalidFileName {
+            name: name.to_string(),
+            reason: reason.to_string(),
+        };
+        let tail = name
+            .strip_prefix(Self::PREFIX)
+            .ok_or_else(|| err("an archive file name starts with '.commits_.archive.'"))?;
+        let (version, token) = match tail.split_once('_') {
+            Some((v, t)) => (v, Some(t)),
+            None => (tail, None),
+        };
+        let version = version
+            .parse()
+            .map_err(|_| err("the archive version is not a number"))?;
+        if let Some(t) = token {
+            let parts: Vec<&str> = t.split('-').collect();
+            if parts.len() != 3 || parts.iter().any(|p| p.parse::<u64>().is_err()) {
+                return Err(err("write token must be <digits>-<digits>-<digits>"));
+            }
+        }
+        Ok(ArchiveFileName {
+            version,
+            write_token: token.map(String::from),
+        })
+    }
+}
+
+impl fmt::Display for ArchiveFileName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}", Self::PREFIX, self.version)?;
+        if let Some(t) = &self.write_token {
+            write!(f, "_{t}")?;
+        }
+        Ok(())
+    }
+}
+
 /// What a file in a partition directory is, by its name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DataFileName {
@@ -239,6 +289,26 @@ mod tests {
             ".abc_20250331030642808.log.x",
         ] {
             assert!(LogFileName::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn archive_names_round_trip() {
+        for n in [".commits_.archive.1_1-0-1", ".commits_.archive.12"] {
+            assert_eq!(ArchiveFileName::parse(n).unwrap().to_string(), n);
+        }
+        assert_eq!(
+            ArchiveFileName::parse(".commits_.archive.3_1-0-1")
+                .unwrap()
+                .version,
+            3
+        );
+        for bad in [
+            ".commits_.archive.x_1-0-1",
+            ".commits_.archive.1_1-0",
+            "commits",
+        ] {
+            assert!(ArchiveFileName::parse(bad).is_err(), "{bad}");
         }
     }
 

@@ -1,6 +1,7 @@
 //! Pure data types of the Hudi format: instants, file names, instant contents. No IO.
 
 pub mod avro_instants;
+pub mod avro_json;
 pub mod avro_schemas;
 pub mod avro_services;
 pub mod file_name;
@@ -8,7 +9,7 @@ pub mod instant;
 pub mod metadata;
 pub mod ordering;
 
-pub use file_name::{BaseFileName, DataFileName, LogFileName};
+pub use file_name::{ArchiveFileName, BaseFileName, DataFileName, LogFileName};
 pub use instant::{Action, Instant, InstantTime, State, TimelineLayout};
 pub use ordering::OrderingValue;
 

@@ -1,6 +1,7 @@
 //! Table services: compaction (merge-on-read), clean, rollback, savepoints and restore,
 //! archival. Each plans from one file-system view and commits through the transaction core.
 
+pub mod archive;
 pub mod clean;
 pub mod compaction;
 pub mod restore;

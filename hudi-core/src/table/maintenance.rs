@@ -8,6 +8,7 @@ use super::Table;
 use crate::config::table::TableConfig;
 use crate::error::Result;
 use crate::model::InstantTime;
+use crate::services::archive::{self, ArchiveOutcome};
 use crate::services::clean::{self, config as clean_keys, CleanConfig, CleanPolicy, CleanRun};
 use crate::services::restore::{self, RestoreOutcome};
 use crate::services::rollback;
@@ -48,6 +49,16 @@ impl Table {
             by: String::new(),
             comments: String::new(),
             clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Archival: move the oldest instants to the archived timeline (options
+    /// `hoodie.keep.min.commits`, `hoodie.keep.max.commits`, ...).
+    pub fn archive(&self) -> ArchiveBuilder {
+        ArchiveBuilder {
+            storage: self.storage().clone(),
+            config: self.config().clone(),
+            options: BTreeMap::new(),
         }
     }
 
@@ -218,6 +229,30 @@ impl SavepointBuilder {
     /// Deletes the savepoint of `t`.
     pub async fn delete(self, t: InstantTime) -> Result<()> {
         savepoint::delete(&self.storage, &self.config, &t).await
+    }
+}
+
+/// See [`Table::archive`].
+#[derive(Debug, Clone)]
+pub struct ArchiveBuilder {
+    storage: Storage,
+    config: TableConfig,
+    options: BTreeMap<String, String>,
+}
+
+impl ArchiveBuilder {
+    pub fn with_option(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.options.insert(key.into(), value.into());
+        self
+    }
+
+    pub fn with_options(mut self, options: BTreeMap<String, String>) -> Self {
+        self.options.extend(options);
+        self
+    }
+
+    pub async fn run(self) -> Result<ArchiveOutcome> {
+        archive::archive(&self.storage, &self.config, &self.options).await
     }
 }
 

@@ -9,8 +9,8 @@ use futures::future::BoxFuture;
 use super::Table;
 use crate::error::Result;
 use crate::model::InstantTime;
-use crate::services::clean;
 use crate::services::compaction::{self, CompactionConfig, CompactionOutcome, ScheduleOutcome};
+use crate::services::{archive, clean};
 use crate::storage::Storage;
 use crate::timeline::transition::{ClockRef, SystemClock};
 use crate::write::{AfterCommit, InlineService, WriteMetrics};
@@ -108,11 +108,18 @@ impl CompactionBuilder {
 
 /// The services a write runs after it commits, as Hudi's write client does: inline
 /// compaction (`hoodie.compact.inline=true`), then the automatic clean
-/// (`hoodie.clean.automatic`, on by default).
+/// (`hoodie.clean.automatic`) and archival (`hoodie.archive.automatic`), both on by default.
 #[derive(Debug, Clone)]
 pub struct InlineServices;
 
 impl AfterCommit for InlineServices {
+    fn check(&self, options: &BTreeMap<String, String>) -> Result<()> {
+        CompactionConfig::from_options(options)?;
+        clean::CleanConfig::from_options(options)?;
+        archive::ArchiveConfig::from_options(options)?;
+        Ok(())
+    }
+
     fn after_commit<'a>(
         &'a self,
         storage: &'a Storage,
@@ -129,6 +136,9 @@ impl AfterCommit for InlineServices {
                 done.push(s);
             }
             if let Some(s) = automatic_clean(storage, &config, &all, clock).await? {
+                done.push(s);
+            }
+            if let Some(s) = automatic_archive(storage, &config, &all).await? {
                 done.push(s);
             }
             Ok(done)
@@ -192,5 +202,31 @@ async fn automatic_clean(
             instant: r.instant,
         }),
         _ => None,
+    })
+}
+
+async fn automatic_archive(
+    storage: &Storage,
+    config: &crate::config::table::TableConfig,
+    all: &BTreeMap<String, String>,
+) -> Result<Option<InlineService>> {
+    let ac = archive::ArchiveConfig::from_options(all)?;
+    if !ac.automatic || config.version != 6 {
+        return Ok(None);
+    }
+    Ok(match archive::archive(storage, config, all).await? {
+        archive::ArchiveOutcome::Archived {
+            instants,
+            commits_left,
+            ..
+        } => instants.last().map(|(t, _)| InlineService {
+            service: "archive",
+            instant: t.clone(),
+            detail: format!(
+                "{} instants archived, {commits_left} commits left",
+                instants.len()
+            ),
+        }),
+        archive::ArchiveOutcome::NothingToArchive { .. } => None,
     })
 }

@@ -25,6 +25,8 @@ pub struct TimelineInstant {
     pub modified_ms: i64,
     /// Every state file present, in state order (requested, inflight, completed).
     pub state_files: Vec<Instant>,
+    /// Modification time of each state file (epoch milliseconds), in the same order.
+    pub state_modified_ms: Vec<i64>,
 }
 
 impl TimelineInstant {
@@ -128,6 +130,7 @@ impl Timeline {
             states.sort_by_key(|a| a.0.state);
             let planned_action = states[0].0.action;
             let state_files: Vec<Instant> = states.iter().map(|(i, _)| i.clone()).collect();
+            let state_modified_ms: Vec<i64> = states.iter().map(|(_, m)| *m).collect();
             let (latest, modified_ms) =
                 states
                     .pop()
@@ -140,6 +143,7 @@ impl Timeline {
                 planned_action,
                 modified_ms,
                 state_files,
+                state_modified_ms,
             });
         }
         instants.sort_by(|a, b| {

@@ -156,6 +156,28 @@ impl Transitions {
         Ok(())
     }
 
+    /// Removes archived instants from the active timeline: every pending state file first,
+    /// then the completed ones oldest first, so that no reader ever sees a completed instant's
+    /// leftover pending states as a pending operation, nor a hole in the timeline.
+    pub async fn remove_archived(
+        &self,
+        instants: &[&crate::timeline::TimelineInstant],
+    ) -> Result<()> {
+        for ti in instants {
+            for f in ti.state_files.iter().filter(|f| !f.is_completed()) {
+                self.storage.delete(&self.timeline.instant_path(f)).await?;
+            }
+        }
+        let mut sorted: Vec<&&crate::timeline::TimelineInstant> = instants.iter().collect();
+        sorted.sort_by(|a, b| a.requested().cmp(b.requested()));
+        for ti in sorted {
+            for f in ti.state_files.iter().filter(|f| f.is_completed()) {
+                self.storage.delete(&self.timeline.instant_path(f)).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Removes every state file of a pending instant (after its rollback). A completed instant
     /// is never touched here.
     pub async fn remove_pending(&self, t: &InstantTime, action: Action) -> Result<()> {

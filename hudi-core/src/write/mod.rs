@@ -90,6 +90,12 @@ pub struct InlineService {
 /// What runs after a write commits (inline table services). The table layer provides it, so
 /// that writers do not depend on the services built above them.
 pub trait AfterCommit: Send + Sync + std::fmt::Debug {
+    /// Checks the services' options before anything is written, so that a bad option fails
+    /// the write rather than the services after its commit.
+    fn check(&self, _options: &BTreeMap<String, String>) -> Result<()> {
+        Ok(())
+    }
+
     fn after_commit<'a>(
         &'a self,
         storage: &'a Storage,

@@ -50,6 +50,9 @@ impl WriteBuilder {
         let mut options = config.raw.clone();
         options.extend(self.options.iter().map(|(k, v)| (k.clone(), v.clone())));
         let wc = WriteConfig::from_options(&options)?;
+        if let Some(hook) = &self.after_commit {
+            hook.check(&options)?;
+        }
         let write_schema = self.write_schema(config, timeline, first.as_ref()).await?;
         let mut prepared = self
             .prepare(config, &wc, write_schema.clone(), first, rest)
