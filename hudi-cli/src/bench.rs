@@ -2,7 +2,9 @@
 //!
 //! Bulk-inserts N rows into a new copy-on-write table (10 partitions), upserts M rows (half
 //! updates of existing keys, half new keys), then reads the snapshot back; prints rows/s per
-//! phase and the peak resident memory as JSON.
+//! phase and the peak resident memory as JSON. With `--updates-only` every upserted row
+//! updates an existing key (a merge-on-read table then holds M updates in its logs: the
+//! input of `interop/spark/bench_compaction.sh`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -38,6 +40,12 @@ struct Args {
     /// Buckets per partition (bucket index).
     #[arg(long, default_value_t = 16)]
     buckets: u32,
+    /// Upsert updates of existing keys only (spread evenly over the table).
+    #[arg(long)]
+    updates_only: bool,
+    /// Skip the snapshot read.
+    #[arg(long)]
+    no_read: bool,
 }
 
 fn batch(ids: impl Iterator<Item = i64>, ts: i64) -> RecordBatch {
@@ -113,13 +121,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rss_bulk = peak_rss_mb();
 
     let table = table.reload().await?;
-    let half = (a.upsert / 2) as i64;
-    let step = (a.rows as i64 / half.max(1)).max(1);
-    let updates = (0..half).map(|i| i * step);
-    let inserts = (a.rows as i64)..(a.rows as i64 + half);
+    let (n_updates, n_inserts) = if a.updates_only {
+        (a.upsert as i64, 0)
+    } else {
+        ((a.upsert / 2) as i64, (a.upsert / 2) as i64)
+    };
+    let step = (a.rows as i64 / n_updates.max(1)).max(1);
+    let updates = (0..n_updates).map(|i| i * step);
+    let inserts = (a.rows as i64)..(a.rows as i64 + n_inserts);
     let t = Instant::now();
     let u = table
         .write(WriteOperation::Upsert)
+        .with_option("hoodie.compact.inline", "false")
         .execute_batches(vec![batch(updates, 2), batch(inserts, 2)])
         .await?;
     let upsert_s = t.elapsed().as_secs_f64();
@@ -127,10 +140,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let table = table.reload().await?;
     let t = Instant::now();
-    let mut scan = table.read().stream().await?;
     let mut rows = 0usize;
-    while let Some(b) = scan.batches.next().await {
-        rows += b?.num_rows();
+    if !a.no_read {
+        let mut scan = table.read().stream().await?;
+        while let Some(b) = scan.batches.next().await {
+            rows += b?.num_rows();
+        }
     }
     let read_s = t.elapsed().as_secs_f64();
     println!(

@@ -6,6 +6,7 @@ mod cli;
 mod cow_recovery;
 mod cow_sizing;
 mod fixture_formats;
+mod fixture_services;
 mod fixtures_vs_oracle;
 mod maintenance;
 mod mor_recovery;

@@ -112,7 +112,7 @@ print(best)
     Some(out.trim().to_string()).filter(|s| !s.is_empty())
 }
 
-fn our_rows(
+pub(crate) fn our_rows(
     rt: &tokio::runtime::Runtime,
     oracle: &mut Oracle,
     table: &Path,
