@@ -127,7 +127,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ((a.upsert / 2) as i64, (a.upsert / 2) as i64)
     };
     let step = (a.rows as i64 / n_updates.max(1)).max(1);
-    let updates = (0..n_updates).map(|i| i * step);
+    // Spread over every partition (region = id % 10) and file group.
+    let last = a.rows as i64 - 1;
+    let updates = (0..n_updates).map(move |i| (i * step + i % step).min(last));
     let inserts = (a.rows as i64)..(a.rows as i64 + n_inserts);
     let t = Instant::now();
     let u = table
