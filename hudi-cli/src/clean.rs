@@ -79,7 +79,10 @@ pub async fn run(a: CleanArgs) -> Result<(), CliError> {
         }
         b = b.with_retained_hours(h);
     }
-    let run = b.run().await?;
+    let (bar, progress) = crate::progress::Bar::new();
+    let run = b.with_progress(progress).run().await;
+    bar.finish();
+    let run = run?;
     if c.json {
         let outcome = match &run.outcome {
             CleanOutcome::Cleaned(r) => json!({"cleaned": report_json(r)}),

@@ -159,11 +159,17 @@ async fn execute(c: Common, at: Option<String>, schedule_first: bool) -> Result<
             return Ok(());
         }
     }
-    let mut b = table.compaction().with_options(options);
+    let (bar, progress) = crate::progress::Bar::new();
+    let mut b = table
+        .compaction()
+        .with_options(options)
+        .with_progress(progress);
     if let Some(t) = &at {
         b = b.with_instant(instant(t)?);
     }
-    let out = b.run().await?;
+    let out = b.run().await;
+    bar.finish();
+    let out = out?;
     if c.json {
         return print_json(&json!({
             "compacted": out.instant.as_str(),

@@ -6,6 +6,7 @@ mod compaction;
 mod error;
 mod metadata;
 mod output;
+mod progress;
 mod read;
 mod rollback;
 mod savepoint;

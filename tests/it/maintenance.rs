@@ -301,8 +301,22 @@ fn automatic_clean_and_the_clean_command() {
         })
         .unwrap_or(0);
     assert!(listed > 0, "{out}");
-    let (ok, out, err) = run_hudi(&["clean", &path, "--retain", "1"]);
-    assert!(ok && out.contains("files deleted"), "{out}{err}");
+    // The library's clean reports its progress.
+    let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let progress: hudi_core::services::Progress = std::sync::Arc::new(move |e| {
+        sink.lock().expect("events").push(e);
+    });
+    let run = s.clean(|b| b.with_retained_commits(1).with_progress(progress));
+    let CleanOutcome::Cleaned(report) = &run.outcome else {
+        panic!("{:?}", run.outcome);
+    };
+    let last = *events
+        .lock()
+        .expect("events")
+        .last()
+        .expect("progress events");
+    assert_eq!((last.done, last.total), (report.files_deleted(), listed));
     let (ok, out, _) = run_hudi(&["clean", &path, "--retain", "1"]);
     assert!(ok && out.contains("nothing to clean"), "{out}");
     let (ok, _, err) = run_hudi(&["clean", &path, "--policy", "NEVER"]);

@@ -9,9 +9,40 @@ pub mod rollback;
 pub mod savepoint;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::config::ConfigKey;
 use crate::error::{HudiError, Result};
+
+/// How far a long service run has got: `done` of `total` units (file groups compacted, files
+/// deleted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProgressEvent {
+    pub service: &'static str,
+    pub unit: &'static str,
+    pub done: usize,
+    pub total: usize,
+}
+
+/// A receiver of progress events (a progress bar, a log line).
+pub type Progress = Arc<dyn Fn(ProgressEvent) + Send + Sync>;
+
+pub(crate) fn report(
+    p: Option<&Progress>,
+    service: &'static str,
+    unit: &'static str,
+    done: usize,
+    total: usize,
+) {
+    if let Some(p) = p {
+        p(ProgressEvent {
+            service,
+            unit,
+            done,
+            total,
+        });
+    }
+}
 
 /// A service option that is missing or malformed.
 pub(crate) fn bad_option(key: &ConfigKey, value: &str, reason: &str) -> HudiError {

@@ -13,6 +13,7 @@ use crate::services::clean::{self, config as clean_keys, CleanConfig, CleanPolic
 use crate::services::restore::{self, RestoreOutcome};
 use crate::services::rollback;
 use crate::services::savepoint::{self, SavepointInfo};
+use crate::services::Progress;
 use crate::storage::Storage;
 use crate::timeline::transition::{ClockRef, SystemClock};
 use crate::txn::rollback::RollbackOutcome;
@@ -27,6 +28,7 @@ impl Table {
             options: BTreeMap::new(),
             clock: Arc::new(SystemClock),
             dry_run: false,
+            progress: None,
         }
     }
 
@@ -75,13 +77,24 @@ impl Table {
 }
 
 /// See [`Table::clean`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CleanBuilder {
     storage: Storage,
     config: TableConfig,
     options: BTreeMap<String, String>,
     clock: ClockRef,
     dry_run: bool,
+    progress: Option<Progress>,
+}
+
+impl std::fmt::Debug for CleanBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CleanBuilder")
+            .field("storage", &self.storage)
+            .field("options", &self.options)
+            .field("dry_run", &self.dry_run)
+            .finish()
+    }
 }
 
 impl CleanBuilder {
@@ -126,6 +139,12 @@ impl CleanBuilder {
         self
     }
 
+    /// Reports the files deleted as it goes.
+    pub fn with_progress(mut self, progress: Progress) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
     pub async fn run(self) -> Result<CleanRun> {
         let mut all = self.config.raw.clone();
         all.extend(self.options);
@@ -136,6 +155,7 @@ impl CleanBuilder {
             &cc,
             self.clock.as_ref(),
             self.dry_run,
+            self.progress.as_ref(),
         )
         .await
     }

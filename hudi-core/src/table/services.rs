@@ -10,19 +10,31 @@ use super::Table;
 use crate::error::Result;
 use crate::model::InstantTime;
 use crate::services::compaction::{self, CompactionConfig, CompactionOutcome, ScheduleOutcome};
-use crate::services::{archive, clean};
+use crate::services::{archive, clean, Progress};
 use crate::storage::Storage;
 use crate::timeline::transition::{ClockRef, SystemClock};
 use crate::write::{AfterCommit, InlineService, WriteMetrics};
 
 /// Compaction of a merge-on-read table: schedule a plan, run a pending one, or both.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CompactionBuilder {
     storage: Storage,
     options: BTreeMap<String, String>,
     clock: ClockRef,
     force: bool,
     instant: Option<InstantTime>,
+    progress: Option<Progress>,
+}
+
+impl std::fmt::Debug for CompactionBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompactionBuilder")
+            .field("storage", &self.storage)
+            .field("options", &self.options)
+            .field("force", &self.force)
+            .field("instant", &self.instant)
+            .finish()
+    }
 }
 
 impl CompactionBuilder {
@@ -33,7 +45,14 @@ impl CompactionBuilder {
             clock: Arc::new(SystemClock),
             force: false,
             instant: None,
+            progress: None,
         }
+    }
+
+    /// Reports each file group compacted.
+    pub fn with_progress(mut self, progress: Progress) -> Self {
+        self.progress = Some(progress);
+        self
     }
 
     /// Sets a `hoodie.*` option (`hoodie.compaction.strategy`, `hoodie.compact.inline.*`, ...).
@@ -86,6 +105,7 @@ impl CompactionBuilder {
             self.instant.as_ref(),
             &cc,
             &self.options,
+            self.progress.as_ref(),
         )
         .await
     }
@@ -98,7 +118,15 @@ impl CompactionBuilder {
                 .await?;
         let ran = match &scheduled {
             ScheduleOutcome::Scheduled { instant, .. } => Some(
-                compaction::run(&self.storage, &config, Some(instant), &cc, &self.options).await?,
+                compaction::run(
+                    &self.storage,
+                    &config,
+                    Some(instant),
+                    &cc,
+                    &self.options,
+                    self.progress.as_ref(),
+                )
+                .await?,
             ),
             _ => None,
         };
@@ -162,7 +190,7 @@ async fn inline_compaction(
     let ScheduleOutcome::Scheduled { instant, .. } = scheduled else {
         return Ok(None);
     };
-    let out = compaction::run(storage, config, Some(&instant), &cc, options).await?;
+    let out = compaction::run(storage, config, Some(&instant), &cc, options, None).await?;
     Ok(Some(InlineService {
         service: "compaction",
         instant: out.instant,
@@ -187,7 +215,7 @@ async fn automatic_clean(
     if !clean::automatic_due(&timeline, &cc).await? {
         return Ok(None);
     }
-    let run = clean::clean(storage, config, &cc, clock, false).await?;
+    let run = clean::clean(storage, config, &cc, clock, false, None).await?;
     Ok(match run.outcome {
         clean::CleanOutcome::Cleaned(r) => Some(InlineService {
             service: "clean",

@@ -116,11 +116,12 @@ pub async fn clean(
     cc: &CleanConfig,
     clock: &dyn Clock,
     dry_run: bool,
+    progress: Option<&crate::services::Progress>,
 ) -> Result<CleanRun> {
     let mut timeline = Timeline::load(storage, config).await?;
     let mut finished = Vec::new();
     if !dry_run {
-        finished = finish_pending(storage, &timeline).await?;
+        finished = finish_pending(storage, &timeline, progress).await?;
         if !finished.is_empty() {
             timeline = timeline.reload().await?;
         }
@@ -152,7 +153,7 @@ pub async fn clean(
         Arc::new(SingleWriter),
     )
     .await?;
-    let report = execute(txn, &plan).await?;
+    let report = execute(txn, &plan, progress).await?;
     Ok(CleanRun {
         finished,
         outcome: CleanOutcome::Cleaned(report),
@@ -194,7 +195,11 @@ fn to_plan(storage: &Storage, policy: CleanPolicy, s: &CleanSelection) -> CleanP
 }
 
 /// Executes every requested or inflight clean on the timeline, oldest first.
-pub async fn finish_pending(storage: &Storage, timeline: &Timeline) -> Result<Vec<CleanReport>> {
+pub async fn finish_pending(
+    storage: &Storage,
+    timeline: &Timeline,
+    progress: Option<&crate::services::Progress>,
+) -> Result<Vec<CleanReport>> {
     let mut out = Vec::new();
     for i in timeline.pending().filter(|i| i.action() == Action::Clean) {
         let t = i.requested().clone();
@@ -203,7 +208,7 @@ pub async fn finish_pending(storage: &Storage, timeline: &Timeline) -> Result<Ve
         let plan: CleanPlan =
             decode_json_or_avro(&bytes).map_err(|e| avro_err(&t, "clean plan", e))?;
         let txn = Transaction::resume(storage, timeline, t, Action::Clean, Arc::new(SingleWriter));
-        out.push(execute(txn, &plan).await?);
+        out.push(execute(txn, &plan, progress).await?);
     }
     Ok(out)
 }
@@ -230,7 +235,11 @@ fn plan_file(storage: &Storage, partition: &str, full: &str) -> Result<String> {
 }
 
 /// Deletes what the plan names and completes the clean.
-async fn execute(mut txn: Transaction, plan: &CleanPlan) -> Result<CleanReport> {
+async fn execute(
+    mut txn: Transaction,
+    plan: &CleanPlan,
+    progress: Option<&crate::services::Progress>,
+) -> Result<CleanReport> {
     let started = Stopwatch::now();
     let storage = txn.storage().clone();
     let t = txn.instant().clone();
@@ -273,11 +282,17 @@ async fn execute(mut txn: Transaction, plan: &CleanPlan) -> Result<CleanReport> 
         duration_ms: 0,
     };
     let mut partitions: BTreeMap<String, CleanPartitionMetadata> = BTreeMap::new();
+    let total: usize = files.values().map(Vec::len).sum();
+    let mut done = 0;
     for (p, rels) in &files {
         let pm = partition_metadata(&mut partitions, p, &plan.policy);
         for rel in rels {
             let name = rel.rsplit('/').next().unwrap_or(rel).to_string();
             pm.delete_path_patterns.push(name.clone());
+            done += 1;
+            if done % 64 == 0 || done == total {
+                crate::services::report(progress, "clean", "files", done, total);
+            }
             if storage.delete_existing(rel).await? {
                 pm.success_delete_files.push(name.clone());
                 report.deleted.entry(p.clone()).or_default().push(name);

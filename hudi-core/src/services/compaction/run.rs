@@ -61,6 +61,7 @@ pub async fn run(
     instant: Option<&InstantTime>,
     cc: &CompactionConfig,
     options: &std::collections::BTreeMap<String, String>,
+    progress: Option<&crate::services::Progress>,
 ) -> Result<CompactionOutcome> {
     let started = Stopwatch::now();
     check_table(storage, config)?;
@@ -134,8 +135,11 @@ pub async fn run(
         retried,
         duration_ms: 0,
     };
+    let total = plan.operations.len();
+    crate::services::report(progress, "compaction", "file groups", 0, total);
     for (task, op) in plan.operations.iter().enumerate() {
         let (stat, spilled) = compact_group(&ctx, op, task).await?;
+        crate::services::report(progress, "compaction", "file groups", task + 1, total);
         outcome.file_groups += 1;
         outcome.records_written += stat.num_writes as u64;
         outcome.log_records += stat.total_log_records as u64;
