@@ -163,6 +163,20 @@ impl HudiError {
         )
     }
 
+    /// An instant's content (plan or metadata) that does not decode or lacks what it needs.
+    pub(crate) fn instant_content(
+        t: &crate::model::InstantTime,
+        what: &'static str,
+        reason: String,
+    ) -> Self {
+        HudiError::InstantMetadata {
+            instant: t.to_string(),
+            path: String::new(),
+            what,
+            reason,
+        }
+    }
+
     pub(crate) fn storage(path: impl Into<String>, source: object_store::Error) -> Self {
         let path = path.into();
         match source {

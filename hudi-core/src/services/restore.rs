@@ -41,15 +41,6 @@ fn refused(storage: &Storage, sp: &InstantTime, reason: String) -> HudiError {
     }
 }
 
-fn avro_err(t: &InstantTime, what: &'static str, reason: String) -> HudiError {
-    HudiError::InstantMetadata {
-        instant: t.to_string(),
-        path: String::new(),
-        what,
-        reason,
-    }
-}
-
 /// Restores the table to the savepoint `sp` (finishing an interrupted restore first).
 pub async fn restore(
     storage: &Storage,
@@ -132,7 +123,8 @@ pub async fn restore(
         savepoint_to_restore_timestamp: Some(sp.to_string()),
     };
     let r = next_instant(&timeline, clock);
-    let bytes = encode_restore_plan(&plan).map_err(|e| avro_err(&r, "restore plan", e))?;
+    let bytes = encode_restore_plan(&plan)
+        .map_err(|e| HudiError::instant_content(&r, "restore plan", e))?;
     let txn = Transaction::begin_at(
         storage,
         &timeline,
@@ -148,7 +140,7 @@ pub async fn restore(
 async fn read_plan(timeline: &Timeline, r: &InstantTime) -> Result<RestorePlan> {
     let req = Instant::new(r.clone(), Action::Restore, State::Requested);
     let bytes = timeline.read(&req).await?;
-    decode_json_or_avro(&bytes).map_err(|e| avro_err(r, "restore plan", e))
+    decode_json_or_avro(&bytes).map_err(|e| HudiError::instant_content(r, "restore plan", e))
 }
 
 /// The pending rollbacks a restore `r` created for its targets, by target instant.
@@ -163,8 +155,8 @@ async fn inner_rollbacks(
     {
         let req = Instant::new(i.requested().clone(), Action::Rollback, State::Requested);
         let bytes = timeline.read(&req).await?;
-        let plan: RollbackPlan =
-            decode_json_or_avro(&bytes).map_err(|e| avro_err(i.requested(), "rollback plan", e))?;
+        let plan: RollbackPlan = decode_json_or_avro(&bytes)
+            .map_err(|e| HudiError::instant_content(i.requested(), "rollback plan", e))?;
         out.push((i.requested().clone(), plan));
     }
     Ok(out)
@@ -212,7 +204,8 @@ async fn execute(
         };
         let ri = next_instant(&timeline, clock);
         let rplan = rollback_plan(&storage, &timeline, &ti).await?;
-        let bytes = encode_rollback_plan(&rplan).map_err(|e| avro_err(&ri, "rollback plan", e))?;
+        let bytes = encode_rollback_plan(&rplan)
+            .map_err(|e| HudiError::instant_content(&ri, "rollback plan", e))?;
         let transitions = Transitions::new(&storage, &timeline);
         transitions
             .request(&ri, Action::Rollback, Bytes::from(bytes))
@@ -232,7 +225,8 @@ async fn execute(
         .flatten()
         .map(|m| m.total_files_deleted.max(0) as usize)
         .sum();
-    let bytes = encode_restore_metadata(&meta).map_err(|e| avro_err(&r, "restore metadata", e))?;
+    let bytes = encode_restore_metadata(&meta)
+        .map_err(|e| HudiError::instant_content(&r, "restore metadata", e))?;
     txn.commit(Bytes::from(bytes)).await?;
     let transitions = Transitions::new(&storage, &timeline);
     for ri in &inner {

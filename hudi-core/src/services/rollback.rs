@@ -40,15 +40,7 @@ pub async fn rollback_instant(
     t: &InstantTime,
     clock: &dyn Clock,
 ) -> Result<RollbackOutcome> {
-    if config.version != 6 {
-        return Err(HudiError::Unsupported {
-            path: storage.location().to_string(),
-            feature: format!(
-                "rolling back instants of table version {} (this library writes version 6)",
-                config.version
-            ),
-        });
-    }
+    crate::services::require_v6(storage, config, "rolling back completed instants")?;
     let timeline = Timeline::load(storage, config).await?;
     let target = timeline
         .instants()

@@ -100,14 +100,7 @@ impl Transaction {
         Transitions::new(storage, timeline)
             .request(&instant, action, requested)
             .await?;
-        Ok(Transaction {
-            storage: storage.clone(),
-            timeline: timeline.clone(),
-            instant,
-            action,
-            touched: BTreeSet::new(),
-            policy,
-        })
+        Ok(Self::resume(storage, timeline, instant, action, policy))
     }
 
     /// Begins an instant Hudi creates without a requested state: a savepoint of the existing
@@ -123,14 +116,7 @@ impl Transaction {
         Transitions::new(storage, timeline)
             .inflight(&instant, action, inflight)
             .await?;
-        Ok(Transaction {
-            storage: storage.clone(),
-            timeline: timeline.clone(),
-            instant,
-            action,
-            touched: BTreeSet::new(),
-            policy,
-        })
+        Ok(Self::resume(storage, timeline, instant, action, policy))
     }
 
     /// Resumes an instant whose requested file exists (a scheduled compaction or clean, a

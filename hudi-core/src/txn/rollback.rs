@@ -38,15 +38,6 @@ pub struct RollbackOutcome {
     pub files_deleted: usize,
 }
 
-fn avro_err(t: &InstantTime, what: &'static str, reason: String) -> HudiError {
-    HudiError::InstantMetadata {
-        instant: t.to_string(),
-        path: String::new(),
-        what,
-        reason,
-    }
-}
-
 /// Whether a pending instant is an ingestion write that the next writer must roll back
 /// (pending compactions and clustering are retried, not rolled back).
 pub async fn is_rollbackable_write(timeline: &Timeline, i: &TimelineInstant) -> Result<bool> {
@@ -191,13 +182,12 @@ fn partition_of(path: &str) -> String {
 
 /// The instant a rollback plan targets, and the action it names.
 fn plan_target(r: &InstantTime, plan: &RollbackPlan) -> Result<(InstantTime, Action)> {
-    let target = plan
-        .instant_to_rollback
-        .as_ref()
-        .ok_or_else(|| avro_err(r, "rollback plan", "no instantToRollback".into()))?;
+    let target = plan.instant_to_rollback.as_ref().ok_or_else(|| {
+        HudiError::instant_content(r, "rollback plan", "no instantToRollback".into())
+    })?;
     let t = InstantTime::parse(&target.commit_time)?;
     let action = Action::from_token(&target.action).ok_or_else(|| {
-        avro_err(
+        HudiError::instant_content(
             r,
             "rollback plan",
             format!("unknown action {}", target.action),
@@ -307,7 +297,8 @@ async fn execute(
     }
     let meta = apply(storage, timeline, r, plan).await?;
     let deleted = meta.total_files_deleted as usize;
-    let bytes = encode_rollback_metadata(&meta).map_err(|e| avro_err(r, "rollback metadata", e))?;
+    let bytes = encode_rollback_metadata(&meta)
+        .map_err(|e| HudiError::instant_content(r, "rollback metadata", e))?;
     txn.commit(Bytes::from(bytes)).await?;
     Ok(RollbackOutcome {
         rolled_back: t,
@@ -369,7 +360,8 @@ async fn rollback_with_plan(
     plan: RollbackPlan,
     r: InstantTime,
 ) -> Result<RollbackOutcome> {
-    let bytes = encode_rollback_plan(&plan).map_err(|e| avro_err(&r, "rollback plan", e))?;
+    let bytes = encode_rollback_plan(&plan)
+        .map_err(|e| HudiError::instant_content(&r, "rollback plan", e))?;
     let txn = Transaction::begin_at(
         storage,
         timeline,
@@ -432,8 +424,8 @@ pub async fn rollback_failed_writes(
     {
         let req = Instant::new(i.requested().clone(), Action::Rollback, State::Requested);
         let bytes = timeline.read(&req).await?;
-        let plan: RollbackPlan =
-            decode_json_or_avro(&bytes).map_err(|e| avro_err(i.requested(), "rollback plan", e))?;
+        let plan: RollbackPlan = decode_json_or_avro(&bytes)
+            .map_err(|e| HudiError::instant_content(i.requested(), "rollback plan", e))?;
         // A rollback planned for a completed instant (the rollback service's) found it
         // completed before its own files were written; a live writer's instant completes
         // only after a rollback mistook it for a failed one.

@@ -55,15 +55,7 @@ pub async fn archive(
     config: &TableConfig,
     options: &BTreeMap<String, String>,
 ) -> Result<ArchiveOutcome> {
-    if config.version != 6 {
-        return Err(HudiError::Unsupported {
-            path: storage.location().to_string(),
-            feature: format!(
-                "archiving table version {} (its LSM archived timeline; this library writes version 6)",
-                config.version
-            ),
-        });
-    }
+    crate::services::require_v6(storage, config, "archiving (an LSM archived timeline)")?;
     let mut all = config.raw.clone();
     all.extend(options.clone());
     let ac = ArchiveConfig::from_options(&all)?;

@@ -65,15 +65,6 @@ pub struct CleanRun {
     pub outcome: CleanOutcome,
 }
 
-fn avro_err(t: &InstantTime, what: &'static str, reason: String) -> HudiError {
-    HudiError::InstantMetadata {
-        instant: t.to_string(),
-        path: String::new(),
-        what,
-        reason,
-    }
-}
-
 /// Plans what a clean would delete now, without changing anything.
 pub async fn plan(
     storage: &Storage,
@@ -143,7 +134,8 @@ pub async fn clean(
     }
     let plan = to_plan(storage, cc.policy, &selection);
     let instant = next_instant(&timeline, clock);
-    let bytes = encode_clean_plan(&plan).map_err(|e| avro_err(&instant, "clean plan", e))?;
+    let bytes = encode_clean_plan(&plan)
+        .map_err(|e| HudiError::instant_content(&instant, "clean plan", e))?;
     let txn = Transaction::begin_at(
         storage,
         &timeline,
@@ -205,8 +197,8 @@ pub async fn finish_pending(
         let t = i.requested().clone();
         let requested = Instant::new(t.clone(), Action::Clean, State::Requested);
         let bytes = timeline.read(&requested).await?;
-        let plan: CleanPlan =
-            decode_json_or_avro(&bytes).map_err(|e| avro_err(&t, "clean plan", e))?;
+        let plan: CleanPlan = decode_json_or_avro(&bytes)
+            .map_err(|e| HudiError::instant_content(&t, "clean plan", e))?;
         let txn = Transaction::resume(storage, timeline, t, Action::Clean, Arc::new(SingleWriter));
         out.push(execute(txn, &plan, progress).await?);
     }
@@ -248,7 +240,8 @@ async fn execute(
         .exists(&txn.timeline().instant_path(&inflight))
         .await?
     {
-        let bytes = encode_clean_plan(plan).map_err(|e| avro_err(&t, "clean plan", e))?;
+        let bytes =
+            encode_clean_plan(plan).map_err(|e| HudiError::instant_content(&t, "clean plan", e))?;
         txn.start(Bytes::from(bytes)).await?;
     }
     let mut files: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -325,7 +318,8 @@ async fn execute(
         version: Some(2),
         extra_metadata: plan.extra_metadata.clone(),
     };
-    let bytes = encode_clean_metadata(&meta).map_err(|e| avro_err(&t, "clean metadata", e))?;
+    let bytes = encode_clean_metadata(&meta)
+        .map_err(|e| HudiError::instant_content(&t, "clean metadata", e))?;
     txn.commit(Bytes::from(bytes)).await?;
     Ok(report)
 }

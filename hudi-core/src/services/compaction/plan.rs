@@ -49,16 +49,7 @@ pub(super) fn check_table(storage: &Storage, config: &TableConfig) -> Result<()>
             feature: "compaction of a copy-on-write table (it has no log files)".into(),
         });
     }
-    if config.version != 6 {
-        return Err(HudiError::Unsupported {
-            path: storage.location().to_string(),
-            feature: format!(
-                "compacting table version {} (this library writes version 6)",
-                config.version
-            ),
-        });
-    }
-    Ok(())
+    crate::services::require_v6(storage, config, "compaction")
 }
 
 /// Schedules a compaction if one is due (always with `force`) and there is something to
