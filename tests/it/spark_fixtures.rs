@@ -141,7 +141,7 @@ pub(crate) fn our_rows(
 }
 
 /// hudi-rs's rows for one case, in the form `spark::rows` gives.
-fn hudi_rs_rows(oracle: &mut Oracle, ask: Value) -> Result<Vec<Value>, String> {
+pub(crate) fn hudi_rs_rows(oracle: &mut Oracle, ask: Value) -> Result<Vec<Value>, String> {
     let a = oracle.ask(ask);
     if let Some(e) = a.get("error") {
         return Err(e.to_string());
