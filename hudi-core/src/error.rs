@@ -98,6 +98,15 @@ pub enum HudiError {
         reason: String,
     },
 
+    /// The write committed, but a table service it runs afterwards (inline compaction,
+    /// automatic clean or archival) failed: the data is in; the service can be run again.
+    #[error("the write {instant} committed, but the table services after it failed: {source}")]
+    AfterCommit {
+        instant: String,
+        #[source]
+        source: Box<HudiError>,
+    },
+
     /// An instant the caller referred to is not on the timeline.
     #[error("instant {instant} is not a completed instant on the timeline of '{table}'")]
     InstantNotFound { instant: String, table: String },

@@ -537,3 +537,41 @@ fn savepoints_and_restores_both_ways() {
     }
     println!("savepoints: {}", ctx.summary());
 }
+
+/// A service that fails after a write committed says so: the write's instant is named and
+/// its commit is on the timeline; the broken clean is named where it is read.
+#[test]
+fn a_service_failing_after_the_commit_names_the_committed_write() {
+    let Some(mut ctx) = Ctx::setup("a_service_failing_after_the_commit_names_the_committed_write")
+    else {
+        return;
+    };
+    let spec = TableSpec::new("svc_fail", schema(), &["id"])
+        .precombine("ts")
+        .partitioned(&["region"], KeyGenKind::Simple);
+    let mut s = Scenario::new(&mut ctx, spec);
+    s.write(Writer::Ours, Op::Insert, vec![r(1, "a", 1, "base")]);
+    // A clean whose metadata is garbage: the automatic clean after the next write fails.
+    std::fs::write(s.path.join(".hoodie/20000101000000000.clean"), b"not avro").expect("write");
+    let rows = vec![r(1, "a", 2, "after")];
+    let batch = crate::support::data::batch(&schema(), &rows);
+    let e = s
+        .ctx
+        .rt
+        .block_on(s.table().write(Op::Upsert).execute_batches(vec![batch]))
+        .expect_err("the automatic clean fails");
+    let HudiError::AfterCommit { instant, .. } = &e else {
+        panic!("{e}");
+    };
+    assert!(e.to_string().contains("committed"), "{e}");
+    s.refresh();
+    assert!(s
+        .table()
+        .timeline()
+        .completed_write(&instant.parse().expect("instant"))
+        .is_some());
+    // Time travel needs the last clean: its error names the broken file.
+    let path = s.path.to_string_lossy().into_owned();
+    let (ok, _, err) = run_hudi(&["read", &path, "--as-of", instant]);
+    assert!(!ok && err.contains("20000101000000000.clean"), "{err}");
+}

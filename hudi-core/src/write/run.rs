@@ -125,12 +125,19 @@ impl WriteBuilder {
                 &mut metrics,
             )
             .await?;
-        txn.commit(json_bytes(&meta)?).await?;
-        self.after_commit(config, timeline, &write_schema).await?;
+        let committed = txn.commit(json_bytes(&meta)?).await?;
+        let after = |source: HudiError| HudiError::AfterCommit {
+            instant: committed.instant.to_string(),
+            source: Box::new(source),
+        };
+        self.after_commit(config, timeline, &write_schema)
+            .await
+            .map_err(after)?;
         if let Some(hook) = &self.after_commit {
             metrics.inline_services = hook
                 .after_commit(&self.storage, &self.options, &metrics, self.clock.as_ref())
-                .await?;
+                .await
+                .map_err(after)?;
         }
         metrics.duration_ms = started.elapsed().as_millis() as u64;
         Ok(metrics)
