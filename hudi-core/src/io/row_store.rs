@@ -3,6 +3,7 @@
 //! file group's rows are fetched back when that group is written) and a file slice's log
 //! records while they are merged.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::BufReader;
 use std::sync::Mutex;
@@ -34,8 +35,10 @@ enum Store {
 pub struct RowStore {
     schema: SchemaRef,
     store: Store,
-    /// First row of each batch, then the total.
-    starts: Vec<usize>,
+    /// Where each row is: (stored batch, row within it).
+    locs: Vec<(u32, u32)>,
+    /// Stored batches so far.
+    batches: u32,
     memory_bytes: usize,
     threshold: usize,
 }
@@ -47,12 +50,27 @@ fn io_err(e: std::io::Error) -> HudiError {
     }
 }
 
+/// The bytes a batch's rows occupy (its slices, not the buffers they may share with other
+/// batches: arrays read from one IPC message all point into the message's body).
+fn logical_size(batch: &RecordBatch) -> usize {
+    batch
+        .columns()
+        .iter()
+        .map(|c| {
+            c.to_data()
+                .get_slice_memory_size()
+                .unwrap_or_else(|_| c.get_array_memory_size())
+        })
+        .sum()
+}
+
 impl RowStore {
     pub fn new(schema: SchemaRef, threshold: usize) -> Self {
         RowStore {
             schema,
             store: Store::Memory(Vec::new()),
-            starts: vec![0],
+            locs: Vec::new(),
+            batches: 0,
             memory_bytes: 0,
             threshold,
         }
@@ -64,7 +82,7 @@ impl RowStore {
 
     /// Rows held.
     pub fn len(&self) -> usize {
-        self.starts.last().copied().unwrap_or(0)
+        self.locs.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -78,30 +96,56 @@ impl RowStore {
 
     /// Appends a batch (already in the store's schema).
     pub fn push(&mut self, batch: RecordBatch) -> Result<()> {
+        self.push_segmented(batch, None)
+    }
+
+    /// Appends a batch whose rows belong to `segments` (one per row, e.g. a partition): the
+    /// rows of each segment are stored together, so that reading one segment's rows back
+    /// touches only what it stored, not every batch the input came in.
+    pub fn push_segmented(&mut self, batch: RecordBatch, segments: Option<&[u32]>) -> Result<()> {
         let n = batch.num_rows();
         if n == 0 {
             return Ok(());
         }
-        self.memory_bytes += batch.get_array_memory_size();
+        let start = self.locs.len();
+        let groups = segments.map(group_rows).filter(|g| g.len() > 1);
+        let Some(groups) = groups else {
+            let b = self.batches;
+            self.locs.extend((0..n as u32).map(|i| (b, i)));
+            return self.store_batch(batch);
+        };
+        self.locs.resize(start + n, (0, 0));
+        for rows in groups {
+            let idx = UInt32Array::from(rows.clone());
+            let sub = take_record_batch(&batch, &idx)
+                .map_err(|e| HudiError::arrow("grouping input rows", e))?;
+            let b = self.batches;
+            for (k, r) in rows.iter().enumerate() {
+                self.locs[start + *r as usize] = (b, k as u32);
+            }
+            self.store_batch(sub)?;
+        }
+        Ok(())
+    }
+
+    fn store_batch(&mut self, batch: RecordBatch) -> Result<()> {
+        self.memory_bytes += logical_size(&batch);
+        self.batches += 1;
         match &mut self.store {
             Store::Memory(v) => {
                 v.push(batch);
                 if self.memory_bytes > self.threshold {
                     self.spill()?;
                 }
+                Ok(())
             }
             Store::Writing { writer, .. } => writer
                 .write(&batch)
-                .map_err(|e| HudiError::arrow("spilling input rows", e))?,
-            Store::Disk { .. } => {
-                return Err(HudiError::Internal {
-                    what: "rows pushed after the store was sealed".into(),
-                })
-            }
+                .map_err(|e| HudiError::arrow("spilling input rows", e)),
+            Store::Disk { .. } => Err(HudiError::Internal {
+                what: "rows pushed after the store was sealed".into(),
+            }),
         }
-        let last = self.len();
-        self.starts.push(last + n);
-        Ok(())
     }
 
     fn spill(&mut self) -> Result<()> {
@@ -176,34 +220,52 @@ impl RowStore {
         self.take(&(0..self.len()).collect::<Vec<_>>())
     }
 
-    /// The rows at these positions, in this order.
+    /// The rows at these positions, in this order. Each stored batch they are in is loaded
+    /// once.
     pub fn take(&self, rows: &[usize]) -> Result<RecordBatch> {
         if rows.is_empty() {
             return Ok(RecordBatch::new_empty(self.schema.clone()));
         }
-        // Which batch holds each row, loading each needed batch once.
-        let mut loaded: Vec<(usize, RecordBatch)> = Vec::new();
+        let mut slot: HashMap<u32, usize> = HashMap::new();
+        let mut loaded: Vec<RecordBatch> = Vec::new();
         let mut picks: Vec<(usize, usize)> = Vec::with_capacity(rows.len());
         for &r in rows {
-            let b = self.starts.partition_point(|s| *s <= r).saturating_sub(1);
-            let pos = match loaded.iter().position(|(i, _)| *i == b) {
-                Some(p) => p,
+            let (b, off) = *self.locs.get(r).ok_or_else(|| HudiError::Internal {
+                what: format!("no stored row {r}"),
+            })?;
+            let pos = match slot.get(&b) {
+                Some(p) => *p,
                 None => {
-                    loaded.push((b, self.batch(b)?));
+                    loaded.push(self.batch(b as usize)?);
+                    slot.insert(b, loaded.len() - 1);
                     loaded.len() - 1
                 }
             };
-            picks.push((pos, r - self.starts[b]));
+            picks.push((pos, off as usize));
         }
         if loaded.len() == 1 {
             let idx = UInt32Array::from(picks.iter().map(|(_, r)| *r as u32).collect::<Vec<_>>());
-            return take_record_batch(&loaded[0].1, &idx)
+            return take_record_batch(&loaded[0], &idx)
                 .map_err(|e| HudiError::arrow("selecting input rows", e));
         }
-        let refs: Vec<&RecordBatch> = loaded.iter().map(|(_, b)| b).collect();
+        let refs: Vec<&RecordBatch> = loaded.iter().collect();
         interleave_record_batch(&refs, &picks)
             .map_err(|e| HudiError::arrow("selecting input rows", e))
     }
+}
+
+/// Row indices by segment, segments in order of first appearance.
+fn group_rows(segments: &[u32]) -> Vec<Vec<u32>> {
+    let mut order: HashMap<u32, usize> = HashMap::new();
+    let mut out: Vec<Vec<u32>> = Vec::new();
+    for (i, s) in segments.iter().enumerate() {
+        let g = *order.entry(*s).or_insert_with(|| {
+            out.push(Vec::new());
+            out.len() - 1
+        });
+        out[g].push(i as u32);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -235,5 +297,29 @@ mod tests {
             assert_eq!(v, vec![5, 0, 3, 4, 1]);
             assert_eq!(s.len(), 6);
         }
+    }
+
+    #[test]
+    fn segmented_rows_keep_their_positions_and_are_counted_by_their_slices() {
+        for threshold in [usize::MAX, 1] {
+            let mut s = RowStore::new(b(vec![]).schema(), threshold);
+            s.push_segmented(b(vec![10, 11, 12, 13]), Some(&[7, 8, 7, 9]))
+                .unwrap();
+            s.push(b(vec![14])).unwrap();
+            s.seal().unwrap();
+            let t = s.take(&[4, 3, 0, 2, 1]).unwrap();
+            let v: Vec<i32> = t.column(0).as_primitive::<Int32Type>().values().to_vec();
+            assert_eq!(v, vec![14, 13, 10, 12, 11]);
+        }
+        // A slice of a large batch counts its own rows, not the whole buffer.
+        let big = b((0..100_000).collect());
+        let mut s = RowStore::new(big.schema(), 1_000_000);
+        for i in 0..50 {
+            s.push(big.slice(i * 10, 10)).unwrap();
+        }
+        assert!(
+            !s.spilled(),
+            "50 slices of 10 rows are 2 KB, not 50 x 400 KB"
+        );
     }
 }

@@ -84,15 +84,20 @@ pub(super) fn rows_with_meta(
     let data = ctx.prepared.rows.take(rows)?;
     let n = rows.len();
     let mut cols: Vec<ArrayRef> = vec![
-        string_col(vec![ctx.instant.to_string(); n]),
+        Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
+            ctx.instant.as_str(),
+            n,
+        ))),
         string_col(seqnos),
-        string_col(rows.iter().map(|r| ctx.prepared.keys[*r].clone()).collect()),
-        string_col(
-            rows.iter()
-                .map(|r| ctx.prepared.partitions[*r].clone())
-                .collect(),
-        ),
-        string_col(vec![file_name.to_string(); n]),
+        Arc::new(StringArray::from_iter_values(
+            rows.iter().map(|r| ctx.prepared.key(*r)),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            rows.iter().map(|r| ctx.prepared.partition(*r)),
+        )),
+        Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
+            file_name, n,
+        ))),
     ];
     for f in ctx.schema.fields().iter().skip(META_FIELDS.len()) {
         cols.push(

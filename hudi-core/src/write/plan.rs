@@ -215,8 +215,8 @@ pub async fn plan(
         // Records go to their bucket's file group; no lookup is needed to route them.
         let mut by_group: BTreeMap<(FileGroupId, bool), Vec<usize>> = BTreeMap::new();
         for &i in &prepared.live {
-            let b = bucket_id(&prepared.keys[i], &hash_fields, wc.num_buckets);
-            let (id, exists) = bucket_group(view, &prepared.partitions[i], b, &mut fresh_buckets);
+            let b = bucket_id(prepared.key(i), &hash_fields, wc.num_buckets);
+            let (id, exists) = bucket_group(view, prepared.partition(i), b, &mut fresh_buckets);
             by_group.entry((id, exists)).or_default().push(i);
         }
         for ((id, exists), rows) in by_group {
@@ -226,8 +226,8 @@ pub async fn plan(
                     if prepared.deletes[i] {
                         if exists {
                             lg.deletes.push((
-                                prepared.keys[i].clone(),
-                                prepared.partitions[i].clone(),
+                                prepared.key(i).to_string(),
+                                prepared.partition(i).to_string(),
                                 delete_ordering(op, &prepared.ordering[i]),
                             ));
                         }
@@ -254,7 +254,7 @@ pub async fn plan(
             };
             let g = group_entry(&mut groups, view, &id);
             for i in rows {
-                let key = prepared.keys[i].clone();
+                let key = prepared.key(i).to_string();
                 if prepared.deletes[i] {
                     if present.contains(&key) {
                         g.changes.insert(
@@ -295,7 +295,12 @@ pub async fn plan(
             let keys: Vec<(String, String)> = prepared
                 .live
                 .iter()
-                .map(|&i| (prepared.keys[i].clone(), prepared.partitions[i].clone()))
+                .map(|&i| {
+                    (
+                        prepared.key(i).to_string(),
+                        prepared.partition(i).to_string(),
+                    )
+                })
                 .collect();
             let kind = IndexKind {
                 bloom: matches!(wc.index, IndexType::Bloom | IndexType::GlobalBloom),
@@ -317,10 +322,10 @@ pub async fn plan(
                 let bucket = if global {
                     String::new()
                 } else {
-                    prepared.partitions[i].clone()
+                    prepared.partition(i).to_string()
                 };
-                let loc = found.get(&(prepared.keys[i].clone(), bucket));
-                let key = prepared.keys[i].clone();
+                let loc = found.get(&(prepared.key(i).to_string(), bucket));
+                let key = prepared.key(i).to_string();
                 let delete_in = |logs: &mut LogTargets,
                                  groups: &mut BTreeMap<FileGroupId, FileGroupWrite>,
                                  id: &FileGroupId,
@@ -355,14 +360,14 @@ pub async fn plan(
                     // A stored record with a greater ordering value wins (Default payload):
                     // the incoming one is dropped, and nothing moves.
                     Some(loc)
-                        if loc.group.partition != prepared.partitions[i]
+                        if loc.group.partition != prepared.partition(i)
                             && wc.payload == Payload::Default
                             && matches!(
                                 loc.ordering.compare(&prepared.ordering[i]),
                                 Some(std::cmp::Ordering::Greater)
                             ) => {}
                     Some(loc)
-                        if loc.group.partition != prepared.partitions[i]
+                        if loc.group.partition != prepared.partition(i)
                             && wc.update_partition_path =>
                     {
                         // The record moves: delete the old copy, insert into its new partition.
@@ -374,12 +379,12 @@ pub async fn plan(
                             &loc.group.partition,
                         );
                         inserts
-                            .entry(prepared.partitions[i].clone())
+                            .entry(prepared.partition(i).to_string())
                             .or_default()
                             .push(i);
                     }
                     Some(loc) => {
-                        prepared.partitions[i] = loc.group.partition.clone();
+                        prepared.set_partition(i, &loc.group.partition);
                         if pc.merge_on_read {
                             logs.entry(&loc.group).push(i, true);
                         } else {
@@ -389,7 +394,7 @@ pub async fn plan(
                         }
                     }
                     None => inserts
-                        .entry(prepared.partitions[i].clone())
+                        .entry(prepared.partition(i).to_string())
                         .or_default()
                         .push(i),
                 }
@@ -402,7 +407,7 @@ pub async fn plan(
             for &i in &prepared.live {
                 if !prepared.deletes[i] {
                     inserts
-                        .entry(prepared.partitions[i].clone())
+                        .entry(prepared.partition(i).to_string())
                         .or_default()
                         .push(i);
                 }
@@ -448,7 +453,7 @@ pub async fn plan(
             let mut by_bucket: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
             for i in rows {
                 by_bucket
-                    .entry(bucket_id(&prepared.keys[i], &hash_fields, wc.num_buckets))
+                    .entry(bucket_id(prepared.key(i), &hash_fields, wc.num_buckets))
                     .or_default()
                     .push(i);
             }

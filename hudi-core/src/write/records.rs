@@ -13,17 +13,78 @@ use crate::model::{OrderingValue, IS_DELETED_FIELD};
 use super::schema::{stored_schema, to_stored};
 use crate::io::row_store::RowStore;
 
+/// Strings of all rows in one buffer (no allocation per row).
+#[derive(Debug, Default)]
+struct Strings {
+    data: String,
+    ends: Vec<usize>,
+}
+
+impl Strings {
+    fn push(&mut self, s: &str) {
+        self.data.push_str(s);
+        self.ends.push(self.data.len());
+    }
+
+    fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.data[start..self.ends[i]]
+    }
+}
+
 /// The records of one write.
 pub struct Prepared {
     /// Input rows in the write schema (no meta columns), in memory or spilled.
     pub rows: RowStore,
-    pub keys: Vec<String>,
-    pub partitions: Vec<String>,
+    /// Record keys, by row.
+    keys: Strings,
+    /// Partition of each row (an index into `partition_names`).
+    partitions: Vec<u32>,
+    partition_names: Vec<String>,
     /// Whether each row is a delete (`_hoodie_is_deleted = true`, or a delete operation).
     pub deletes: Vec<bool>,
     pub ordering: Vec<OrderingValue>,
     /// Rows taking part in the write, in input order (all, or the winners of deduplication).
     pub live: Vec<usize>,
+    /// Partition paths numbered as they first appear: rows are stored by partition, so that
+    /// a file group's rows are read back without the rest of the input.
+    partition_ids: HashMap<String, u32>,
+}
+
+impl Prepared {
+    /// The record key of row `i`.
+    pub fn key(&self, i: usize) -> &str {
+        self.keys.get(i)
+    }
+
+    /// The partition path of row `i`.
+    pub fn partition(&self, i: usize) -> &str {
+        &self.partition_names[self.partitions[i] as usize]
+    }
+
+    /// Rows of the input.
+    pub fn len(&self) -> usize {
+        self.partitions.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.partitions.is_empty()
+    }
+
+    /// Moves row `i` to partition `p` (a global index keeping a record where it is).
+    pub fn set_partition(&mut self, i: usize, p: &str) {
+        self.partitions[i] = self.partition_id(p);
+    }
+
+    fn partition_id(&mut self, p: &str) -> u32 {
+        if let Some(id) = self.partition_ids.get(p) {
+            return *id;
+        }
+        let id = self.partition_names.len() as u32;
+        self.partition_names.push(p.to_string());
+        self.partition_ids.insert(p.to_string(), id);
+        id
+    }
 }
 
 impl Prepared {
@@ -32,11 +93,13 @@ impl Prepared {
     pub fn new(schema: SchemaRef, spill_threshold: usize) -> Self {
         Prepared {
             rows: RowStore::new(schema, spill_threshold),
-            keys: Vec::new(),
+            keys: Strings::default(),
             partitions: Vec::new(),
+            partition_names: Vec::new(),
             deletes: Vec::new(),
             ordering: Vec::new(),
             live: Vec::new(),
+            partition_ids: HashMap::new(),
         }
     }
 
@@ -64,7 +127,7 @@ impl Prepared {
         let batch = to_stored(input, &schema)?;
         let k = keygen.keys(&batch)?;
         let n = batch.num_rows();
-        let start = self.keys.len();
+        let start = self.partitions.len();
         if all_deletes {
             self.deletes.extend(std::iter::repeat_n(true, n));
         } else {
@@ -86,10 +149,17 @@ impl Prepared {
                 .ordering
                 .extend(std::iter::repeat_n(OrderingValue::Null, n)),
         }
-        self.keys.extend(k.record_keys);
-        self.partitions.extend(k.partition_paths);
+        let segments: Vec<u32> = k
+            .partition_paths
+            .iter()
+            .map(|p| self.partition_id(p))
+            .collect();
+        for key in &k.record_keys {
+            self.keys.push(key);
+        }
+        self.partitions.extend_from_slice(&segments);
         self.live.extend(start..start + n);
-        self.rows.push(batch)
+        self.rows.push_segmented(batch, Some(&segments))
     }
 
     /// Ends the input.
@@ -100,14 +170,10 @@ impl Prepared {
     /// Keeps one row per key (per key and partition unless `global`): the greatest ordering
     /// value wins, ties go to the later row (`OverwriteWithLatestAvroPayload.preCombine`).
     pub fn dedup(&mut self, global: bool) {
-        let mut winner: HashMap<(&str, &str), usize> = HashMap::new();
+        let mut winner: HashMap<(&str, u32), usize> = HashMap::new();
         for &i in &self.live {
-            let part = if global {
-                ""
-            } else {
-                self.partitions[i].as_str()
-            };
-            let key = (self.keys[i].as_str(), part);
+            let part = if global { 0 } else { self.partitions[i] };
+            let key = (self.keys.get(i), part);
             match winner.get(&key) {
                 Some(&j)
                     if matches!(
