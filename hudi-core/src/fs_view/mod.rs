@@ -9,6 +9,8 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use futures::StreamExt;
+
 use crate::error::Result;
 use crate::model::{Action, BaseFileName, DataFileName, InstantTime, LogFileName, TimelineLayout};
 use crate::storage::{FileInfo, Storage};
@@ -157,9 +159,48 @@ impl FileSystemView {
         timeline: &Timeline,
         as_of: Option<&InstantTime>,
     ) -> Result<Self> {
+        let listed = list_partitions(storage).await?;
+        Self::from_listing(timeline, as_of, listed).await
+    }
+
+    /// The view of some partitions only (each listed once, a few at a time; a partition
+    /// without a directory yet is empty): what a write whose records can only be in their
+    /// own partitions needs, without listing the whole table.
+    pub async fn load_partitions(
+        storage: &Storage,
+        timeline: &Timeline,
+        partitions: &[String],
+    ) -> Result<Self> {
+        let listings: Vec<_> = partitions
+            .iter()
+            .map(|p| async move {
+                // A directory is a partition once it holds the partition metafile (as when
+                // the whole table is listed).
+                let files = storage.list_dir(p).await?.files;
+                let is_partition = files
+                    .iter()
+                    .any(|f| f.name.starts_with(partitions::PARTITION_METAFILE_PREFIX));
+                Ok(is_partition.then(|| (p.clone(), files)))
+            })
+            .collect();
+        let listed: Vec<Option<(String, Vec<FileInfo>)>> = futures::stream::iter(listings)
+            .buffered(16)
+            .collect::<Vec<Result<_>>>()
+            .await
+            .into_iter()
+            .collect::<Result<_>>()?;
+        let mut listed: Vec<_> = listed.into_iter().flatten().collect();
+        listed.sort_by(|a, b| a.0.cmp(&b.0));
+        Self::from_listing(timeline, None, listed).await
+    }
+
+    async fn from_listing(
+        timeline: &Timeline,
+        as_of: Option<&InstantTime>,
+        listed: Vec<(String, Vec<FileInfo>)>,
+    ) -> Result<Self> {
         let index = CommitIndex::new(timeline, as_of);
         let replaced = replaced_file_groups(timeline, as_of).await?;
-        let listed = list_partitions(storage).await?;
         let mut view = FileSystemView {
             partitions: Vec::new(),
             groups: BTreeMap::new(),

@@ -40,23 +40,28 @@ pub struct LookupStats {
 
 /// Every record key of a base file.
 pub async fn file_keys(storage: &Storage, path: &str) -> Result<Vec<String>> {
-    Ok(file_keys_and_ordering(storage, path, None)
-        .await?
-        .into_keys()
-        .collect())
+    let mut out = Vec::new();
+    scan_file_keys(storage, path, None, None, &mut |k, _| {
+        out.push(k.to_string())
+    })
+    .await?;
+    Ok(out)
 }
 
-/// Record keys of a base file with the value of `ordering_field` (if given).
-async fn file_keys_and_ordering(
+/// Scans the record keys of a base file (with the value of `ordering_field`, if given) and
+/// hands `hit` those in `only` (all of them when `None`): the file's keys are borrowed from
+/// its decoded column, never collected.
+async fn scan_file_keys(
     storage: &Storage,
     path: &str,
     ordering_field: Option<&str>,
-) -> Result<HashMap<String, OrderingValue>> {
+    only: Option<&HashSet<&str>>,
+    hit: &mut (dyn FnMut(&str, OrderingValue) + Send),
+) -> Result<()> {
     let bytes = storage.get(path).await?;
     let file = ParquetFile::new(storage.display(path), bytes);
     let mut cols = vec![RECORD_KEY_FIELD.to_string()];
     cols.extend(ordering_field.map(String::from));
-    let mut out = HashMap::new();
     for b in file.read(Some(&cols))? {
         let b = b?;
         let Some(keys) = b
@@ -67,13 +72,19 @@ async fn file_keys_and_ordering(
         };
         let ord = ordering_field.and_then(|f| b.column_by_name(f));
         for i in 0..b.num_rows() {
-            if keys.is_valid(i) {
-                let o = ord.map_or(OrderingValue::Null, |c| OrderingValue::from_array(c, i));
-                out.insert(keys.value(i).to_string(), o);
+            if !keys.is_valid(i) {
+                continue;
+            }
+            let k = keys.value(i);
+            if only.is_none_or(|set| set.contains(k)) {
+                hit(
+                    k,
+                    ord.map_or(OrderingValue::Null, |c| OrderingValue::from_array(c, i)),
+                );
             }
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Looks up `(record key, partition)` pairs among the latest base files `slices`.
@@ -133,21 +144,27 @@ pub async fn lookup(
             continue;
         }
         stats.files_read += 1;
-        let present = file_keys_and_ordering(storage, &base.path, ordering_field).await?;
         let group = FileGroupId {
             partition: s.partition.clone(),
             file_id: s.file_id.clone(),
         };
-        for k in candidates {
-            if let Some(o) = present.get(k) {
-                let loc = RecordLocation {
-                    group: group.clone(),
-                    base_instant: s.base_instant.clone(),
-                    ordering: o.clone(),
-                };
-                found.insert((k.to_string(), bucket.to_string()), loc);
-            }
-        }
+        let candidates: HashSet<&str> = candidates.into_iter().collect();
+        let mut hit = |k: &str, ordering: OrderingValue| {
+            let loc = RecordLocation {
+                group: group.clone(),
+                base_instant: s.base_instant.clone(),
+                ordering,
+            };
+            found.insert((k.to_string(), bucket.to_string()), loc);
+        };
+        scan_file_keys(
+            storage,
+            &base.path,
+            ordering_field,
+            Some(&candidates),
+            &mut hit,
+        )
+        .await?;
     }
     Ok((found, stats))
 }

@@ -18,7 +18,7 @@ fn err(ctx: &str, reason: impl Into<String>) -> HudiError {
     }
 }
 
-fn fixed_bytes(v: i128, size: usize) -> Vec<u8> {
+pub(crate) fn fixed_bytes(v: i128, size: usize) -> Vec<u8> {
     let be = v.to_be_bytes();
     if size >= 16 {
         let fill = if v < 0 { 0xFF } else { 0 };
@@ -30,7 +30,7 @@ fn fixed_bytes(v: i128, size: usize) -> Vec<u8> {
     }
 }
 
-fn int_of(arr: &ArrayRef, row: usize) -> Option<i64> {
+pub(crate) fn int_of(arr: &ArrayRef, row: usize) -> Option<i64> {
     Some(match arr.data_type() {
         DataType::Int8 => i64::from(arr.as_primitive::<Int8Type>().value(row)),
         DataType::Int16 => i64::from(arr.as_primitive::<Int16Type>().value(row)),
@@ -269,7 +269,7 @@ fn decimal_at_wrapper_scale(v: i128, scale: i8) -> Option<i128> {
 }
 
 /// Minimal two's-complement big-endian bytes (Java's `BigInteger.toByteArray`).
-fn minimal_be_bytes(v: i128) -> Vec<u8> {
+pub(crate) fn minimal_be_bytes(v: i128) -> Vec<u8> {
     let mut b = v.to_be_bytes().to_vec();
     while b.len() > 1 && ((b[0] == 0 && b[1] & 0x80 == 0) || (b[0] == 0xFF && b[1] & 0x80 != 0)) {
         b.remove(0);

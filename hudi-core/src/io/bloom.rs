@@ -360,11 +360,24 @@ pub fn base64_encode(data: &[u8]) -> String {
 
 /// Decodes standard base64 (padding optional); `None` on a bad character.
 pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    // Value of each byte in the alphabet; 0xFF for bytes outside it.
+    const VALUES: [u8; 256] = {
+        let mut t = [0xFFu8; 256];
+        let mut i = 0;
+        while i < 64 {
+            t[B64[i] as usize] = i as u8;
+            i += 1;
+        }
+        t
+    };
     let mut out = Vec::with_capacity(s.len() / 4 * 3);
     let mut acc = 0u32;
     let mut n = 0;
     for c in s.bytes().filter(|c| *c != b'=' && !c.is_ascii_whitespace()) {
-        let v = B64.iter().position(|x| *x == c)? as u32;
+        let v = match VALUES[c as usize] {
+            0xFF => return None,
+            v => u32::from(v),
+        };
         acc = (acc << 6) | v;
         n += 1;
         if n == 4 {

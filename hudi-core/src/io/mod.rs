@@ -4,6 +4,7 @@
 pub mod align;
 pub mod arrow_avro;
 pub mod avro_arrow;
+pub mod avro_encode;
 pub mod base_file;
 pub mod bloom;
 pub mod log_block;

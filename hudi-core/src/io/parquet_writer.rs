@@ -9,11 +9,18 @@ use std::sync::Arc;
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use bytes::Bytes;
-use parquet::arrow::arrow_writer::ArrowWriterOptions;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use parquet::arrow::arrow_writer::{
+    compute_leaves, ArrowColumnWriter, ArrowLeafColumn, ArrowRowGroupWriterFactory,
+    ArrowWriterOptions,
+};
 use parquet::arrow::{ArrowSchemaConverter, ArrowWriter};
 use parquet::basic::{Compression, GzipLevel, LogicalType, Type as PhysicalType, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{WriterProperties, WriterVersion};
+use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::{SchemaDescriptor, Type, TypePtr};
 
 use crate::error::{HudiError, Result};
@@ -53,14 +60,23 @@ impl Default for ParquetSettings {
     }
 }
 
-/// A parquet file being written into memory.
+/// A parquet file being written into memory. Columns are encoded in parallel (one job per
+/// column, spread over the machine's cores, at most [`MAX_THREADS`]), each into its own chunk
+/// of the row group; the chunks are appended in schema order, so the bytes are those of a
+/// sequential writer.
 pub struct ParquetBuffer {
     path: String,
-    writer: ArrowWriter<Vec<u8>>,
+    file: SerializedFileWriter<Vec<u8>>,
+    factory: ArrowRowGroupWriterFactory,
+    schema: SchemaRef,
+    /// Column writers of the row group in progress (`None` between row groups).
+    columns: Option<Vec<ArrowColumnWriter>>,
     rows: usize,
-    /// Rows per row group, estimated from the configured bytes and the first batch.
-    rows_per_group: usize,
+    threads: usize,
 }
+
+/// Most threads one file's encoding uses.
+pub const MAX_THREADS: usize = 4;
 
 /// Minimal bytes of a fixed holding a decimal of `precision` digits.
 pub fn decimal_fixed_size(precision: u8) -> usize {
@@ -149,14 +165,26 @@ impl ParquetBuffer {
         let options = ArrowWriterOptions::new()
             .with_properties(props)
             .with_parquet_schema(hudi_parquet_schema(schema, root)?);
-        let writer = ArrowWriter::try_new_with_options(Vec::new(), schema.clone(), options)
-            .map_err(|e| HudiError::parquet(path.clone(), e))?;
+        let (file, factory) =
+            ArrowWriter::try_new_with_options(Vec::with_capacity(1 << 20), schema.clone(), options)
+                .and_then(|w| w.into_serialized_writer())
+                .map_err(|e| HudiError::parquet(path.clone(), e))?;
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(MAX_THREADS);
         Ok(ParquetBuffer {
             path,
-            writer,
+            file,
+            factory,
+            schema: schema.clone(),
+            columns: None,
             rows: 0,
-            rows_per_group: 0,
+            threads,
         })
+    }
+
+    fn err(&self, e: parquet::errors::ParquetError) -> HudiError {
+        HudiError::parquet(self.path.clone(), e)
     }
 
     /// Rows written so far.
@@ -164,40 +192,129 @@ impl ParquetBuffer {
         self.rows
     }
 
-    /// Bytes written plus the buffered (not yet flushed) estimate.
-    pub fn estimated_size(&self) -> usize {
-        self.writer.bytes_written() + self.writer.in_progress_size()
+    /// Bytes of the row group in progress, as the encoders estimate them.
+    fn in_progress_size(&self) -> usize {
+        self.columns.as_ref().map_or(0, |cols| {
+            cols.iter().map(|c| c.get_estimated_total_bytes()).sum()
+        })
     }
 
-    pub fn write(&mut self, batch: &RecordBatch, settings: &ParquetSettings) -> Result<()> {
+    /// Bytes written plus the buffered (not yet flushed) estimate.
+    pub fn estimated_size(&self) -> usize {
+        self.file.bytes_written() + self.in_progress_size()
+    }
+
+    /// Writes `batch`; `side` runs alongside the column encoders (e.g. the Bloom filter of
+    /// the batch's keys).
+    pub fn write(
+        &mut self,
+        batch: &RecordBatch,
+        settings: &ParquetSettings,
+        side: impl FnOnce() + Send,
+    ) -> Result<()> {
         if batch.num_rows() == 0 {
+            side();
             return Ok(());
         }
-        self.writer
-            .write(batch)
-            .map_err(|e| HudiError::parquet(self.path.clone(), e))?;
+        if self.columns.is_none() {
+            let index = self.file.flushed_row_groups().len();
+            let cols = self
+                .factory
+                .create_column_writers(index)
+                .map_err(|e| self.err(e))?;
+            self.columns = Some(cols);
+        }
+        let mut leaves = Vec::new();
+        for (field, array) in self.schema.fields().iter().zip(batch.columns()) {
+            leaves.extend(compute_leaves(field, array).map_err(|e| self.err(e))?);
+        }
+        let threads = self.threads;
+        let columns = self.columns.as_mut().expect("row group in progress");
+        encode_parallel(columns, &leaves, threads, side).map_err(|e| self.err(e))?;
         self.rows += batch.num_rows();
-        if self.rows_per_group == 0 {
-            let per_row = (batch.get_array_memory_size() / batch.num_rows()).max(1);
-            self.rows_per_group = (settings.row_group_bytes / per_row).max(1);
+        if self.in_progress_size() >= settings.row_group_bytes {
+            self.flush()?;
         }
-        if self.writer.in_progress_size() >= settings.row_group_bytes {
-            self.writer
-                .flush()
-                .map_err(|e| HudiError::parquet(self.path.clone(), e))?;
+        Ok(())
+    }
+
+    /// Ends the row group in progress.
+    fn flush(&mut self) -> Result<()> {
+        let Some(columns) = self.columns.take() else {
+            return Ok(());
+        };
+        let mut chunks = Vec::with_capacity(columns.len());
+        for c in columns {
+            chunks.push(c.close().map_err(|e| self.err(e))?);
         }
+        let path = self.path.clone();
+        let err = |e| HudiError::parquet(path.clone(), e);
+        let mut group = self.file.next_row_group().map_err(err)?;
+        for chunk in chunks {
+            chunk.append_to_row_group(&mut group).map_err(err)?;
+        }
+        group.close().map_err(err)?;
         Ok(())
     }
 
     /// Closes the file with the given footer key/value metadata and returns its bytes.
     pub fn finish(mut self, footer: Vec<(String, String)>) -> Result<Bytes> {
+        self.flush()?;
         for (k, v) in footer {
-            self.writer.append_key_value_metadata(KeyValue::new(k, v));
+            self.file.append_key_value_metadata(KeyValue::new(k, v));
         }
+        let path = self.path.clone();
         let buf = self
-            .writer
+            .file
             .into_inner()
-            .map_err(|e| HudiError::parquet(self.path.clone(), e))?;
+            .map_err(|e| HudiError::parquet(path, e))?;
         Ok(Bytes::from(buf))
     }
+}
+
+/// Encodes `leaves[i]` into `columns[i]` on up to `threads` threads (one column at a time
+/// each, taken in order from a shared counter), `side` on one of them first.
+fn encode_parallel(
+    columns: &mut [ArrowColumnWriter],
+    leaves: &[ArrowLeafColumn],
+    threads: usize,
+    side: impl FnOnce() + Send,
+) -> parquet::errors::Result<()> {
+    if threads <= 1 || columns.len() <= 1 {
+        side();
+        for (c, l) in columns.iter_mut().zip(leaves) {
+            c.write(l)?;
+        }
+        return Ok(());
+    }
+    let jobs: Vec<Mutex<(&mut ArrowColumnWriter, &ArrowLeafColumn)>> =
+        columns.iter_mut().zip(leaves).map(Mutex::new).collect();
+    let next = AtomicUsize::new(0);
+    let work = || -> parquet::errors::Result<()> {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(job) = jobs.get(i) else {
+                return Ok(());
+            };
+            let mut job = job.lock().map_err(|_| {
+                parquet::errors::ParquetError::General("column encoder poisoned".into())
+            })?;
+            let (c, l) = &mut *job;
+            c.write(l)?;
+        }
+    };
+    std::thread::scope(|s| {
+        let helpers: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
+        side();
+        let mut result = work();
+        for h in helpers {
+            let r = h.join().unwrap_or_else(|_| {
+                Err(parquet::errors::ParquetError::General(
+                    "column encoder panicked".into(),
+                ))
+            });
+            result = result.and(r);
+        }
+        result
+    })
 }

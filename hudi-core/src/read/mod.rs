@@ -12,7 +12,7 @@ use arrow::compute::filter_record_batch;
 use arrow::datatypes::SchemaRef;
 use futures::stream::{self, BoxStream, StreamExt};
 
-use crate::config::table::{BaseFileFormat, TableConfig, TableType};
+use crate::config::table::{BaseFileFormat, RecordMergeMode, TableConfig, TableType};
 use crate::error::{HudiError, Result};
 use crate::fs_view::{CommitIndex, FileGroupId, FileSlice, FileSystemView};
 use crate::io::align::align_batch;
@@ -233,6 +233,13 @@ async fn plan_incremental(
     Ok(())
 }
 
+/// File slices merged at once by a read: the cores, at most 4 (memory grows with each).
+fn read_concurrency() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4)
+}
+
 impl ReadPlan {
     /// A plan without slices: the schema, the merge rule and the committed instants a read
     /// (or a compaction, with default options) merges slices with.
@@ -285,11 +292,21 @@ impl ReadPlan {
             slices: Vec::new(),
             ..self.clone()
         });
+        // Slices are merged on tasks of their own, a few at a time (in parallel on a
+        // multi-threaded runtime), and come out in plan order.
         stream::iter(self.slices)
-            .then(move |slice| {
+            .map(move |slice| {
                 let plan = plan.clone();
                 let storage = storage.clone();
-                async move { plan.read_slice(&storage, &slice).await }
+                tokio::spawn(async move { plan.read_slice(&storage, &slice).await })
+            })
+            .buffered(read_concurrency())
+            .map(|joined| {
+                joined.unwrap_or_else(|e| {
+                    Err(HudiError::Internal {
+                        what: format!("a file slice's read task failed: {e}"),
+                    })
+                })
             })
             .flat_map(|r| match r {
                 Ok(batches) => stream::iter(batches.into_iter().map(Ok)).boxed(),
@@ -335,6 +352,23 @@ impl ReadPlan {
             None => batch,
         };
         Ok(Some(batch))
+    }
+
+    /// Whether an incremental read can skip the slice's base file: it was written before the
+    /// window (so none of its rows is admitted) and a log record always replaces its base
+    /// record, so the merged rows the window admits are exactly its log records.
+    fn base_unseen(&self, slice: &FileSlice) -> bool {
+        let log_wins = matches!(
+            self.merge_rule,
+            MergeRule::Payload {
+                event_time_base: false
+            } | MergeRule::Mode(RecordMergeMode::CommitTimeOrdering)
+        );
+        let before_window = match (&self.admitted, &self.block_range, &slice.base_file) {
+            (Some(_), Some((first, _)), Some(base)) => &base.name.instant < first,
+            _ => false,
+        };
+        log_wins && before_window
     }
 
     fn block_admitted(&self, instant: &InstantTime) -> bool {
@@ -410,7 +444,11 @@ impl ReadPlan {
                 }
             }
         }
-        if let Some(base) = &slice.base_file {
+        if let Some(base) = slice
+            .base_file
+            .as_ref()
+            .filter(|_| !self.base_unseen(slice))
+        {
             let path = storage.display(&base.path);
             if base.name.extension != "parquet" {
                 return Err(HudiError::Unsupported {

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, AsArray, RecordBatch, StringArray};
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
 use arrow::datatypes::SchemaRef;
 
 use crate::error::{HudiError, Result};
@@ -48,6 +48,8 @@ pub struct BaseFileWriter {
     max_key: Option<String>,
     footer: Vec<(String, String)>,
     settings: crate::io::parquet_writer::ParquetSettings,
+    /// `name` repeated, for the file-name column (sliced to each batch).
+    names: StringArray,
 }
 
 impl BaseFileWriter {
@@ -82,6 +84,7 @@ impl BaseFileWriter {
             max_key: None,
             footer: avro_footer(avro_schema),
             settings: config.parquet.clone(),
+            names: StringArray::from(Vec::<&str>::new()),
         })
     }
 
@@ -96,26 +99,38 @@ impl BaseFileWriter {
         if batch.num_rows() == 0 {
             return Ok(());
         }
-        let names: ArrayRef = Arc::new(StringArray::from(vec![
-            self.name.as_str();
-            batch.num_rows()
-        ]));
+        let n = batch.num_rows();
+        if self.names.len() < n {
+            self.names = StringArray::from_iter_values(std::iter::repeat_n(self.name.as_str(), n));
+        }
+        let names: ArrayRef = Arc::new(self.names.slice(0, n));
         let out = replace_column(batch, FILE_NAME_FIELD, names)?;
-        if let Some(keys) = out
+        let keys = out
             .column_by_name(RECORD_KEY_FIELD)
             .and_then(|c| c.as_string_opt::<i32>())
-        {
+            .cloned();
+        let (bloom, min_key, max_key) = (&mut self.bloom, &mut self.min_key, &mut self.max_key);
+        // The keys go to the Bloom filter while the columns are encoded.
+        let side = move || {
+            let Some(keys) = keys else { return };
+            let (mut lo, mut hi): (Option<&str>, Option<&str>) = (None, None);
             for k in keys.iter().flatten() {
-                self.bloom.add(k);
-                if self.min_key.as_deref().is_none_or(|m| k < m) {
-                    self.min_key = Some(k.to_string());
+                bloom.add(k);
+                if lo.is_none_or(|m| k < m) {
+                    lo = Some(k);
                 }
-                if self.max_key.as_deref().is_none_or(|m| k > m) {
-                    self.max_key = Some(k.to_string());
+                if hi.is_none_or(|m| k > m) {
+                    hi = Some(k);
                 }
             }
-        }
-        self.writer.write(&out, &self.settings)
+            if let Some(lo) = lo.filter(|lo| min_key.as_deref().is_none_or(|m| *lo < m)) {
+                *min_key = Some(lo.to_string());
+            }
+            if let Some(hi) = hi.filter(|hi| max_key.as_deref().is_none_or(|m| *hi > m)) {
+                *max_key = Some(hi.to_string());
+            }
+        };
+        self.writer.write(&out, &self.settings, side)
     }
 
     /// Closes the file and stores it; returns its size in bytes.

@@ -6,14 +6,16 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant as Stopwatch;
 
-use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
+use std::fmt::Write as _;
+
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray, StringBuilder};
 use arrow::compute::{concat_batches, interleave_record_batch};
 use arrow::datatypes::SchemaRef;
 
 use crate::error::{HudiError, Result};
 use crate::fs_view::BaseFile;
 use crate::io::align::align_batch;
-use crate::io::base_file::{ParquetFile, BATCH_SIZE};
+use crate::io::base_file::ParquetFile;
 use crate::model::metadata::{RuntimeStats, WriteStat};
 use crate::model::{BaseFileName, InstantTime, OrderingValue, META_FIELDS, RECORD_KEY_FIELD};
 use crate::storage::Storage;
@@ -22,6 +24,9 @@ use super::base_writer::{replace_column, BaseFileWriter};
 use super::config::{Payload, WriteConfig};
 use super::records::Prepared;
 use crate::txn::markers::{create_marker, MarkerType};
+
+/// Rows handed to the parquet writer at a time (its columns are encoded in parallel).
+const WRITE_CHUNK: usize = 65_536;
 
 /// What to do with one existing key of the file group.
 #[derive(Debug, Clone, Copy)]
@@ -203,36 +208,40 @@ pub async fn write_file_group(
         picks.push((1, input_rows.len()));
         input_rows.push(*r);
     }
-    // Seqnos of new rows depend on their final position; they are set while writing.
-    let incoming = rows_with_meta(
-        ctx,
-        &input_rows,
-        vec![String::new(); input_rows.len()],
-        &name,
-    )?;
+    // Seqnos of new rows depend on their final position, and the writer sets the file-name
+    // column: both are set while writing.
+    let incoming = rows_with_meta(ctx, &input_rows, vec![String::new(); input_rows.len()], "")?;
 
     let seq_prefix = format!("{}_{task}_", ctx.instant);
-    for (chunk_no, chunk) in picks.chunks(BATCH_SIZE).enumerate() {
-        let out = interleave_record_batch(&[&existing, &incoming], chunk)
-            .map_err(|e| HudiError::arrow("merging", e))?;
-        let base_pos = chunk_no * BATCH_SIZE;
+    let only_inserts = existing.num_rows() == 0;
+    for (chunk_no, chunk) in picks.chunks(WRITE_CHUNK).enumerate() {
+        let base_pos = chunk_no * WRITE_CHUNK;
+        // A new file group's rows are the incoming ones in order: slices, no copy.
+        let out = if only_inserts {
+            incoming.slice(base_pos, chunk.len())
+        } else {
+            interleave_record_batch(&[&existing, &incoming], chunk)
+                .map_err(|e| HudiError::arrow("merging", e))?
+        };
         let old_seq = out
             .column_by_name(META_FIELDS[1])
             .and_then(|c| c.as_string_opt::<i32>().cloned());
-        let seq: Vec<Option<String>> = chunk
-            .iter()
-            .enumerate()
-            .map(|(j, (src, _))| {
-                if *src == 1 {
-                    Some(format!("{seq_prefix}{}", base_pos + j))
-                } else {
-                    old_seq
-                        .as_ref()
-                        .and_then(|s| (!s.is_null(j)).then(|| s.value(j).to_string()))
+        let mut seq =
+            StringBuilder::with_capacity(chunk.len(), chunk.len() * (seq_prefix.len() + 6));
+        for (j, (src, _)) in chunk.iter().enumerate() {
+            if *src == 1 {
+                write!(seq, "{seq_prefix}{}", base_pos + j).map_err(|e| HudiError::Internal {
+                    what: format!("seqno: {e}"),
+                })?;
+                seq.append_value("");
+            } else {
+                match old_seq.as_ref().filter(|s| !s.is_null(j)) {
+                    Some(s) => seq.append_value(s.value(j)),
+                    None => seq.append_null(),
                 }
-            })
-            .collect();
-        let out = replace_column(&out, META_FIELDS[1], Arc::new(StringArray::from(seq)))?;
+            }
+        }
+        let out = replace_column(&out, META_FIELDS[1], Arc::new(seq.finish()))?;
         writer.write(&out)?;
     }
     let rows = writer.rows();

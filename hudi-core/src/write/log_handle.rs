@@ -10,7 +10,8 @@ use arrow::array::RecordBatch;
 
 use crate::error::{HudiError, Result};
 use crate::fs_view::LogFile;
-use crate::io::arrow_avro::{batch_to_records, encode_avro_data_content, encode_delete_content};
+use crate::io::arrow_avro::encode_delete_content;
+use crate::io::avro_encode::encode_batch_content;
 use crate::io::log_block::{encode_block, BlockType, HeaderKey};
 use crate::io::parquet_writer::ParquetBuffer;
 use crate::model::metadata::{RuntimeStats, WriteStat};
@@ -209,8 +210,7 @@ fn encode_blocks(
         let batch = log_rows(ctx, rows, &lg.file_id, range.start, task)?;
         let (kind, content) = match settings.format {
             LogBlockFormat::Avro => {
-                let records = batch_to_records(&batch, avro_schema, "log data block")?;
-                let content = encode_avro_data_content(&records, avro_schema, "log data block")?;
+                let content = encode_batch_content(&batch, avro_schema, "log data block")?;
                 (BlockType::AvroData, content)
             }
             LogBlockFormat::Parquet => {
@@ -220,7 +220,7 @@ fn encode_blocks(
                     &ctx.config.parquet,
                     &ctx.record_name,
                 )?;
-                w.write(&batch, &ctx.config.parquet)?;
+                w.write(&batch, &ctx.config.parquet, || ())?;
                 let content = w
                     .finish(super::base_writer::avro_footer(ctx.avro_schema))?
                     .to_vec();

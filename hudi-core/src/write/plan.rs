@@ -220,7 +220,10 @@ pub async fn plan(
             by_group.entry((id, exists)).or_default().push(i);
         }
         for ((id, exists), rows) in by_group {
-            if pc.merge_on_read {
+            // A bulk insert starts new buckets with base files, as Java's bucket bulk-insert
+            // writer does; other writes start them with logs (the bucket index indexes logs).
+            let fresh_base = op == WriteOperation::BulkInsert && !exists;
+            if pc.merge_on_read && !fresh_base {
                 let lg = logs.entry(&id);
                 for i in rows {
                     if prepared.deletes[i] {

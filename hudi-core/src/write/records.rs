@@ -62,6 +62,11 @@ impl Prepared {
         &self.partition_names[self.partitions[i] as usize]
     }
 
+    /// Every partition path of the input, in order of first appearance.
+    pub fn partition_names(&self) -> &[String] {
+        &self.partition_names
+    }
+
     /// Rows of the input.
     pub fn len(&self) -> usize {
         self.partitions.len()

@@ -39,6 +39,22 @@ struct Opened {
     rolled_back: Vec<crate::model::InstantTime>,
 }
 
+/// The partitions a write's file-system view needs, or `None` for the whole table (global
+/// indexes look everywhere; `insert_overwrite_table` replaces everything).
+fn view_scope(
+    op: WriteOperation,
+    wc: &WriteConfig,
+    prepared: &Prepared,
+    partitions_to_drop: &[String],
+) -> Option<Vec<String>> {
+    match op {
+        WriteOperation::InsertOverwriteTable => None,
+        WriteOperation::DeletePartition => Some(partitions_to_drop.to_vec()),
+        WriteOperation::Upsert | WriteOperation::Delete if wc.index.is_global() => None,
+        _ => Some(prepared.partition_names().to_vec()),
+    }
+}
+
 impl WriteBuilder {
     pub(super) async fn run<S>(self, first: Option<RecordBatch>, rest: S) -> Result<WriteMetrics>
     where
@@ -58,15 +74,20 @@ impl WriteBuilder {
             .prepare(config, &wc, write_schema.clone(), first, rest)
             .await?;
 
-        let view = FileSystemView::load(&self.storage, timeline, None).await?;
+        let mut partitions_to_drop = self.partitions.clone();
+        partitions_to_drop.extend(wc.partitions_to_delete.iter().cloned());
+        // Records of a partition-local write can only be in their own partitions: list those
+        // alone (a 7000-partition table is not listed for a write touching 100 of them).
+        let view = match view_scope(self.operation, &wc, &prepared, &partitions_to_drop) {
+            Some(parts) => FileSystemView::load_partitions(&self.storage, timeline, &parts).await?,
+            None => FileSystemView::load(&self.storage, timeline, None).await?,
+        };
         let avg_record_size = plan::average_record_size(
             timeline,
             wc.record_size_estimate,
             wc.record_size_threshold_bytes,
         )
         .await?;
-        let mut partitions_to_drop = self.partitions.clone();
-        partitions_to_drop.extend(wc.partitions_to_delete.iter().cloned());
         let t = next_instant(timeline, self.clock.as_ref());
         let merge_on_read = config.table_type == TableType::MergeOnRead;
         let pc = plan::PlanContext {
@@ -293,10 +314,19 @@ impl WriteBuilder {
                 .or_default()
                 .push(stat);
         };
-        for (task, fg) in p.groups.iter().enumerate() {
+        for fg in &p.groups {
             txn.touch(fg.id());
-            add(&fg.partition, write_file_group(&ctx, fg, task).await?);
         }
+        // Two file groups in flight: one is encoded while the other's bytes are stored.
+        let mut written = futures::stream::iter(p.groups.iter().enumerate())
+            .map(|(task, fg)| write_file_group(&ctx, fg, task))
+            .buffered(2);
+        let mut g = 0;
+        while let Some(stat) = written.next().await {
+            add(&p.groups[g].partition, stat?);
+            g += 1;
+        }
+        drop(written);
         if !p.logs.is_empty() {
             let avro = parse_avro_schema(&schema_json, "log block writer schema")?;
             let delete_schema = parse_avro_schema(

@@ -575,6 +575,13 @@ impl<'c> Scenario<'c> {
         if !ours_routed {
             base = None;
         }
+        // A bulk insert starts new buckets with base files, as Spark's does, and appends to
+        // the logs of existing ones: into an empty table every record goes to a base file;
+        // otherwise placement is left to the readers to agree on.
+        let fresh_buckets = op == WriteOperation::BulkInsert && bucket && live.is_empty();
+        if op == WriteOperation::BulkInsert && bucket && !fresh_buckets {
+            base = None;
+        }
         match op {
             WriteOperation::BulkInsert | WriteOperation::Insert => {
                 for r in rows.iter().filter(|r| !deleted(r)) {
@@ -584,9 +591,9 @@ impl<'c> Scenario<'c> {
                         !live.contains_key(&id),
                         "test data: an insert of the existing key {id:?}"
                     );
-                    // Our writer sends every record of a bucket-indexed merge-on-read table
-                    // to its bucket's log.
-                    if let Some(b) = base.as_mut().filter(|_| !bucket) {
+                    // Other writes send every record of a bucket-indexed merge-on-read
+                    // table to its bucket's log.
+                    if let Some(b) = base.as_mut().filter(|_| !bucket || fresh_buckets) {
                         b.insert((e.partition.clone(), e.key.clone()), e.clone());
                     }
                     live.insert(id, e);

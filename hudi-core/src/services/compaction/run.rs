@@ -3,6 +3,7 @@
 //! instant; the instant completes as `C.commit` with compaction write stats. A failed earlier
 //! attempt (an inflight compaction) is cleaned up and run again from its plan.
 
+use futures::StreamExt;
 use std::sync::Arc;
 use std::time::Instant as Stopwatch;
 
@@ -137,9 +138,21 @@ pub async fn run(
     };
     let total = plan.operations.len();
     crate::services::report(progress, "compaction", "file groups", 0, total);
-    for (task, op) in plan.operations.iter().enumerate() {
-        let (stat, spilled) = compact_group(&ctx, op, task).await?;
-        crate::services::report(progress, "compaction", "file groups", task + 1, total);
+    // Two file groups in flight: one is merged and encoded while the other's file is stored.
+    // (The futures are made up front: lazy until polled, and a closure over `ctx` inside the
+    // stream would not be general enough for a boxed future.)
+    let groups: Vec<_> = plan
+        .operations
+        .iter()
+        .enumerate()
+        .map(|(task, op)| compact_group(&ctx, op, task))
+        .collect();
+    let mut compacted = futures::stream::iter(groups).buffered(2);
+    let mut done = 0;
+    while let Some(result) = compacted.next().await {
+        let (stat, spilled) = result?;
+        done += 1;
+        crate::services::report(progress, "compaction", "file groups", done, total);
         outcome.file_groups += 1;
         outcome.records_written += stat.num_writes as u64;
         outcome.log_records += stat.total_log_records as u64;
