@@ -41,6 +41,12 @@ pub struct ReadArgs {
     /// Format of rows printed to stdout.
     #[arg(long, value_enum, default_value = "table")]
     pub format: TextFormat,
+    /// Print only the number of rows (every row is still read and merged).
+    #[arg(long, conflicts_with_all = ["output", "limit"])]
+    pub count: bool,
+    /// With --count: print `{"rows": N}`.
+    #[arg(long, requires = "count")]
+    pub json: bool,
     #[command(flatten)]
     pub storage: StorageArgs,
 }
@@ -73,6 +79,18 @@ pub async fn run(a: ReadArgs) -> Result<(), CliError> {
         builder = builder.with_columns(cols);
     }
     let mut scan = builder.stream().await?;
+    if a.count {
+        let mut rows = 0usize;
+        while let Some(batch) = scan.batches.next().await {
+            rows += batch?.num_rows();
+        }
+        if a.json {
+            crate::output::print_json(&serde_json::json!({ "rows": rows }))?;
+        } else {
+            println!("{rows}");
+        }
+        return Ok(());
+    }
     let mut sink = match &a.output {
         Some(p) => Sink::parquet(p, &scan.schema)?,
         None => Sink::text(a.format),
