@@ -152,9 +152,9 @@ class Bench:
         self.peer("hudirs_read_mor_ro", run, "hudirs_read", mor, "read_optimized")
         self.peer("hudirs_read_mor_incr", run, "hudirs_read", mor, "incremental", first_instant)
 
-    def spark(self, run, work, base_pq, ups_pq):
+    def spark(self, run, work, base_pq, ups_pq, ours_mor):
         env = dict(os.environ)
-        argv = [self.a.spark_python, SPARK, base_pq, ups_pq, work]
+        argv = [self.a.spark_python, SPARK, base_pq, ups_pq, work, ours_mor]
         seconds, rss, out = self.run(argv, env=env)
         docs = [json.loads(x) for x in out.splitlines() if x.startswith("{")]
         jvm = next((d["jvm_peak_rss_mb"] for d in docs if "jvm_peak_rss_mb" in d), 0.0)
@@ -285,6 +285,7 @@ def main():
     ap.add_argument("--no-p7000", action="store_true")
     ap.add_argument("--scaling", default="", help="comma-separated row counts for the scaling run")
     ap.add_argument("--only-scaling", action="store_true")
+    ap.add_argument("--only-p7000", action="store_true", help="only the 7000-partition case")
     ap.add_argument("--out", help="also write the JSON lines here")
     a = ap.parse_args()
     b = Bench(a)
@@ -294,6 +295,10 @@ def main():
     n_base, n_ups = a.rows, a.upsert
     n_after = n_base + n_ups - n_ups // 2
     spark_runs = a.runs if a.spark_runs is None else a.spark_runs
+    if a.only_p7000:
+        b.p7000(os.path.join(a.work, "p7000"))
+        b.table()
+        return
     if not a.only_scaling:
         for run in range(a.runs):
             ours = os.path.join(a.work, f"ours_{run}")
@@ -305,13 +310,17 @@ def main():
             b.peer_writes(run, peers, base, ups)
             b.ours_reads(run, ours, n_after, first)
             b.hudirs_reads(run, ours, first)
-            b.ours_services(run, ours, n_after)
-            b.peer("pyarrow_rewrite", run, "pq_rewrite", os.path.join(ours, "mor"), os.path.join(peers, "rewrite"))
-            if not a.no_spark and run < spark_runs:
-                spark = os.path.join(a.work, f"spark_{run}")
+            spark = os.path.join(a.work, f"spark_{run}")
+            with_spark = not a.no_spark and run < spark_runs
+            if with_spark:
                 shutil.rmtree(spark, ignore_errors=True)
                 os.makedirs(spark)
-                b.spark(run, spark, base[:-len(".arrow")] + ".parquet", ups[:-len(".arrow")] + ".parquet")
+                shutil.copytree(os.path.join(ours, "mor"), os.path.join(spark, "ours_mor"))
+            b.ours_services(run, ours, n_after)
+            b.peer("pyarrow_rewrite", run, "pq_rewrite", os.path.join(ours, "mor"), os.path.join(peers, "rewrite"))
+            if with_spark:
+                b.spark(run, spark, base[:-len(".arrow")] + ".parquet", ups[:-len(".arrow")] + ".parquet",
+                        os.path.join(spark, "ours_mor"))
                 shutil.rmtree(spark, ignore_errors=True)
             shutil.rmtree(ours, ignore_errors=True)
             shutil.rmtree(peers, ignore_errors=True)

@@ -34,6 +34,7 @@ spark_env=$(bash "$ROOT/interop/spark/setup.sh")
 HUDI_SPARK_PYTHON=$(echo "$spark_env" | sed -n 1p)
 HUDI_SPARK_BUNDLE=$(echo "$spark_env" | sed -n 2p)
 export HUDI_SPARK_PYTHON HUDI_SPARK_BUNDLE
+export HUDI_SHARED_ORACLE=$SHARED/oracle
 
 echo "== data" >&2
 gen() { # rows upsert

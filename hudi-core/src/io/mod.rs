@@ -9,5 +9,6 @@ pub mod base_file;
 pub mod bloom;
 pub mod log_block;
 pub mod log_reader;
+pub mod parallel;
 pub mod parquet_writer;
 pub mod row_store;

@@ -317,16 +317,14 @@ impl WriteBuilder {
         for fg in &p.groups {
             txn.touch(fg.id());
         }
-        // Two file groups in flight: one is encoded while the other's bytes are stored.
-        let mut written = futures::stream::iter(p.groups.iter().enumerate())
-            .map(|(task, fg)| write_file_group(&ctx, fg, task))
-            .buffered(2);
-        let mut g = 0;
-        while let Some(stat) = written.next().await {
-            add(&p.groups[g].partition, stat?);
-            g += 1;
+        // File groups are written on several cores at once.
+        let stats = crate::io::parallel::each_file_group(p.groups.len(), |task| {
+            write_file_group(&ctx, &p.groups[task], task)
+        })
+        .await?;
+        for (fg, stat) in p.groups.iter().zip(stats) {
+            add(&fg.partition, stat);
         }
-        drop(written);
         if !p.logs.is_empty() {
             let avro = parse_avro_schema(&schema_json, "log block writer schema")?;
             let delete_schema = parse_avro_schema(

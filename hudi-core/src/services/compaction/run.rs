@@ -3,7 +3,6 @@
 //! instant; the instant completes as `C.commit` with compaction write stats. A failed earlier
 //! attempt (an inflight compaction) is cleaned up and run again from its plan.
 
-use futures::StreamExt;
 use std::sync::Arc;
 use std::time::Instant as Stopwatch;
 
@@ -138,21 +137,20 @@ pub async fn run(
     };
     let total = plan.operations.len();
     crate::services::report(progress, "compaction", "file groups", 0, total);
-    // Two file groups in flight: one is merged and encoded while the other's file is stored.
-    // (The futures are made up front: lazy until polled, and a closure over `ctx` inside the
-    // stream would not be general enough for a boxed future.)
-    let groups: Vec<_> = plan
-        .operations
-        .iter()
-        .enumerate()
-        .map(|(task, op)| compact_group(&ctx, op, task))
-        .collect();
-    let mut compacted = futures::stream::iter(groups).buffered(2);
-    let mut done = 0;
-    while let Some(result) = compacted.next().await {
-        let (stat, spilled) = result?;
-        done += 1;
-        crate::services::report(progress, "compaction", "file groups", done, total);
+    // File groups are compacted on several cores at once.
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let results = crate::io::parallel::each_file_group(plan.operations.len(), |task| {
+        let (ctx, done) = (&ctx, &done);
+        let op = &plan.operations[task];
+        async move {
+            let r = compact_group(ctx, op, task).await?;
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            crate::services::report(progress, "compaction", "file groups", n, total);
+            Ok(r)
+        }
+    })
+    .await?;
+    for (stat, spilled) in results {
         outcome.file_groups += 1;
         outcome.records_written += stat.num_writes as u64;
         outcome.log_records += stat.total_log_records as u64;
