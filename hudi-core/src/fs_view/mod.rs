@@ -169,6 +169,7 @@ impl FileSystemView {
     pub async fn load_partitions(
         storage: &Storage,
         timeline: &Timeline,
+        as_of: Option<&InstantTime>,
         partitions: &[String],
     ) -> Result<Self> {
         let listings: Vec<_> = partitions
@@ -191,7 +192,7 @@ impl FileSystemView {
             .collect::<Result<_>>()?;
         let mut listed: Vec<_> = listed.into_iter().flatten().collect();
         listed.sort_by(|a, b| a.0.cmp(&b.0));
-        Self::from_listing(timeline, None, listed).await
+        Self::from_listing(timeline, as_of, listed).await
     }
 
     async fn from_listing(
@@ -389,4 +390,60 @@ pub async fn replaced_file_groups(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use bytes::Bytes;
+
+    use super::*;
+
+    const T: &str = "20250101000000000";
+
+    #[tokio::test]
+    async fn a_partial_view_lists_only_the_partitions_asked_for() {
+        let st = Storage::from_store(
+            Arc::new(object_store::memory::InMemory::new()),
+            "t",
+            "mem://t",
+        );
+        let props = "hoodie.table.name=t\nhoodie.table.version=6\nhoodie.table.type=COPY_ON_WRITE\nhoodie.table.timeline.timezone=UTC\n";
+        st.put(crate::storage::PROPERTIES_FILE, Bytes::from(props))
+            .await
+            .unwrap();
+        st.put(&format!(".hoodie/{T}.commit"), Bytes::from("{}"))
+            .await
+            .unwrap();
+        for p in ["a", "b", "c/x"] {
+            st.put(&format!("{p}/.hoodie_partition_metadata"), Bytes::new())
+                .await
+                .unwrap();
+            st.put(
+                &format!("{p}/f-{}_0-1-1_{T}.parquet", p.len()),
+                Bytes::new(),
+            )
+            .await
+            .unwrap();
+        }
+        // A directory without the partition metafile is not a partition.
+        st.put(&format!("d/f-9_0-1-1_{T}.parquet"), Bytes::new())
+            .await
+            .unwrap();
+        let config = crate::storage::load_table_config(&st).await.unwrap();
+        let tl = Timeline::load(&st, &config).await.unwrap();
+        let full = FileSystemView::load(&st, &tl, None).await.unwrap();
+        assert_eq!(full.partitions, ["a", "b", "c/x"]);
+        let asked: Vec<String> = ["c/x", "a", "d", "missing"].map(String::from).to_vec();
+        let part = FileSystemView::load_partitions(&st, &tl, None, &asked)
+            .await
+            .unwrap();
+        assert_eq!(part.partitions, ["a", "c/x"]);
+        let ids: Vec<&FileGroupId> = part.groups.keys().collect();
+        let expected: Vec<&FileGroupId> =
+            full.groups.keys().filter(|g| g.partition != "b").collect();
+        assert_eq!(ids, expected);
+        assert_eq!(part.latest_slices().len(), 2);
+    }
 }

@@ -11,7 +11,7 @@ use arrow::datatypes::*;
 use crate::error::{HudiError, Result};
 use crate::model::OrderingValue;
 
-fn err(ctx: &str, reason: impl Into<String>) -> HudiError {
+pub(crate) fn err(ctx: &str, reason: impl Into<String>) -> HudiError {
     HudiError::Avro {
         context: ctx.to_string(),
         reason: reason.into(),
@@ -186,17 +186,31 @@ fn null_of(schema: &AvroSchema, ctx: &str) -> Result<Value> {
     }
 }
 
-/// Each row of `batch` as an Avro record of the top-level record `schema` (fields by name;
-/// a field without a column is null).
-pub fn batch_to_records(batch: &RecordBatch, schema: &AvroSchema, ctx: &str) -> Result<Vec<Value>> {
+/// The top-level record of `schema` and, for each of its fields, the batch's column of that
+/// name (`None` when the batch has none).
+pub(crate) fn record_columns<'a, 's>(
+    batch: &'a RecordBatch,
+    schema: &'s AvroSchema,
+    ctx: &str,
+) -> Result<(
+    &'s apache_avro::schema::RecordSchema,
+    Vec<Option<&'a ArrayRef>>,
+)> {
     let AvroSchema::Record(r) = schema else {
         return Err(err(ctx, "the writer schema is not a record"));
     };
-    let cols: Vec<Option<&ArrayRef>> = r
+    let cols = r
         .fields
         .iter()
         .map(|f| batch.column_by_name(&f.name))
         .collect();
+    Ok((r, cols))
+}
+
+/// Each row of `batch` as an Avro record of the top-level record `schema` (fields by name;
+/// a field without a column is null).
+pub fn batch_to_records(batch: &RecordBatch, schema: &AvroSchema, ctx: &str) -> Result<Vec<Value>> {
+    let (r, cols) = record_columns(batch, schema, ctx)?;
     let mut out = Vec::with_capacity(batch.num_rows());
     for row in 0..batch.num_rows() {
         let mut fields = Vec::with_capacity(r.fields.len());

@@ -10,15 +10,8 @@ use apache_avro::Schema as AvroSchema;
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Decimal128Type, Float32Type, Float64Type};
 
-use super::arrow_avro::{fixed_bytes, int_of, minimal_be_bytes};
-use crate::error::{HudiError, Result};
-
-fn err(ctx: &str, reason: impl Into<String>) -> HudiError {
-    HudiError::Avro {
-        context: ctx.to_string(),
-        reason: reason.into(),
-    }
-}
+use super::arrow_avro::{err, fixed_bytes, int_of, minimal_be_bytes, record_columns};
+use crate::error::Result;
 
 /// Avro's zig-zag varint.
 fn put_long(out: &mut Vec<u8>, v: i64) {
@@ -196,14 +189,7 @@ pub fn encode_batch_content(
     schema: &AvroSchema,
     ctx: &str,
 ) -> Result<Vec<u8>> {
-    let AvroSchema::Record(r) = schema else {
-        return Err(err(ctx, "the writer schema is not a record"));
-    };
-    let cols: Vec<Option<&ArrayRef>> = r
-        .fields
-        .iter()
-        .map(|f| batch.column_by_name(&f.name))
-        .collect();
+    let (r, cols) = record_columns(batch, schema, ctx)?;
     let ctxs: Vec<String> = r
         .fields
         .iter()

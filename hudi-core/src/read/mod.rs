@@ -220,8 +220,12 @@ async fn plan_incremental(
             }
         }
     }
-    // The view as of the last admitted instant already hides every group replaced by then.
-    let view = FileSystemView::load(storage, timeline, Some(&last)).await?;
+    // The view as of the last admitted instant already hides every group replaced by then;
+    // only the partitions the window touched are listed.
+    let mut parts: Vec<String> = touched.iter().map(|g| g.partition.clone()).collect();
+    parts.sort();
+    parts.dedup();
+    let view = FileSystemView::load_partitions(storage, timeline, Some(&last), &parts).await?;
     plan.slices = view
         .groups
         .iter()

@@ -184,7 +184,7 @@ pub async fn write_file_group(
         };
         let stored_wins = |incoming: usize| -> bool {
             ctx.config.payload == Payload::Default
-                && match (&existing_order, &ctx.prepared.ordering[incoming]) {
+                && match (&existing_order, ctx.prepared.ordering(incoming)) {
                     (Some(col), inc) => {
                         let stored: OrderingValue = OrderingValue::from_array(col, i);
                         matches!(stored.compare(inc), Some(std::cmp::Ordering::Greater))

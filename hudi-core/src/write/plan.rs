@@ -231,7 +231,7 @@ pub async fn plan(
                             lg.deletes.push((
                                 prepared.key(i).to_string(),
                                 prepared.partition(i).to_string(),
-                                delete_ordering(op, &prepared.ordering[i]),
+                                delete_ordering(op, prepared.ordering(i)),
                             ));
                         }
                     } else {
@@ -336,7 +336,7 @@ pub async fn plan(
                                  partition: &str| {
                     if pc.merge_on_read {
                         let ordering =
-                            from_row.map_or(OrderingValue::Null, |r| prepared.ordering[r].clone());
+                            from_row.map_or(OrderingValue::Null, |r| prepared.ordering(r).clone());
                         logs.entry(id)
                             .deletes
                             .push((key.clone(), partition.to_string(), ordering));
@@ -366,7 +366,7 @@ pub async fn plan(
                         if loc.group.partition != prepared.partition(i)
                             && wc.payload == Payload::Default
                             && matches!(
-                                loc.ordering.compare(&prepared.ordering[i]),
+                                loc.ordering.compare(prepared.ordering(i)),
                                 Some(std::cmp::Ordering::Greater)
                             ) => {}
                     Some(loc)

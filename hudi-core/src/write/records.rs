@@ -43,7 +43,10 @@ pub struct Prepared {
     partition_names: Vec<String>,
     /// Whether each row is a delete (`_hoodie_is_deleted = true`, or a delete operation).
     pub deletes: Vec<bool>,
-    pub ordering: Vec<OrderingValue>,
+    /// Ordering value of each row; empty when the write never compares them (a plain
+    /// insert: 32 bytes a row saved).
+    ordering: Vec<OrderingValue>,
+    track_ordering: bool,
     /// Rows taking part in the write, in input order (all, or the winners of deduplication).
     pub live: Vec<usize>,
     /// Partition paths numbered as they first appear: rows are stored by partition, so that
@@ -52,6 +55,12 @@ pub struct Prepared {
 }
 
 impl Prepared {
+    /// The ordering value of row `i` (null when not tracked).
+    pub fn ordering(&self, i: usize) -> &OrderingValue {
+        static NULL: OrderingValue = OrderingValue::Null;
+        self.ordering.get(i).unwrap_or(&NULL)
+    }
+
     /// The record key of row `i`.
     pub fn key(&self, i: usize) -> &str {
         self.keys.get(i)
@@ -96,6 +105,11 @@ impl Prepared {
     /// An empty set of records in the write `schema`; rows past `spill_threshold` bytes go to
     /// a local temporary file.
     pub fn new(schema: SchemaRef, spill_threshold: usize) -> Self {
+        Self::with_ordering(schema, spill_threshold, true)
+    }
+
+    /// `track_ordering`: whether rows' ordering values are kept (see [`Self::ordering`]).
+    pub fn with_ordering(schema: SchemaRef, spill_threshold: usize, track_ordering: bool) -> Self {
         Prepared {
             rows: RowStore::new(schema, spill_threshold),
             keys: Strings::default(),
@@ -103,6 +117,7 @@ impl Prepared {
             partition_names: Vec::new(),
             deletes: Vec::new(),
             ordering: Vec::new(),
+            track_ordering,
             live: Vec::new(),
             partition_ids: HashMap::new(),
         }
@@ -146,13 +161,17 @@ impl Prepared {
                 None => self.deletes.extend(std::iter::repeat_n(false, n)),
             }
         }
-        match ordering_field.and_then(|f| batch.column_by_name(f)) {
+        match ordering_field
+            .filter(|_| self.track_ordering)
+            .and_then(|f| batch.column_by_name(f))
+        {
             Some(c) => self
                 .ordering
                 .extend((0..n).map(|i| OrderingValue::from_array(c, i))),
-            None => self
+            None if self.track_ordering => self
                 .ordering
                 .extend(std::iter::repeat_n(OrderingValue::Null, n)),
+            None => {}
         }
         let segments: Vec<u32> = k
             .partition_paths
@@ -182,7 +201,7 @@ impl Prepared {
             match winner.get(&key) {
                 Some(&j)
                     if matches!(
-                        self.ordering[j].compare(&self.ordering[i]),
+                        self.ordering(j).compare(self.ordering(i)),
                         Some(std::cmp::Ordering::Greater)
                     ) => {}
                 _ => {

@@ -23,7 +23,7 @@ use crate::timeline::transition::next_instant;
 use crate::timeline::Timeline;
 use crate::txn::{SingleWriter, Transaction};
 
-use super::config::WriteConfig;
+use super::config::{IndexType, WriteConfig};
 use super::handle::{write_file_group, WriteContext};
 use super::records::Prepared;
 use super::{
@@ -79,7 +79,9 @@ impl WriteBuilder {
         // Records of a partition-local write can only be in their own partitions: list those
         // alone (a 7000-partition table is not listed for a write touching 100 of them).
         let view = match view_scope(self.operation, &wc, &prepared, &partitions_to_drop) {
-            Some(parts) => FileSystemView::load_partitions(&self.storage, timeline, &parts).await?,
+            Some(parts) => {
+                FileSystemView::load_partitions(&self.storage, timeline, None, &parts).await?
+            }
             None => FileSystemView::load(&self.storage, timeline, None).await?,
         };
         let avg_record_size = plan::average_record_size(
@@ -252,7 +254,19 @@ impl WriteBuilder {
         let keygen = KeyGenerator::from_table(config, &self.options)?;
         let ordering = config.precombine_field.as_deref();
         let all_deletes = self.operation == WriteOperation::Delete;
-        let mut prepared = Prepared::new(write_schema, wc.spill_threshold);
+        let dedup = match self.operation {
+            WriteOperation::Upsert => wc.combine_before_upsert,
+            WriteOperation::Delete => wc.combine_before_delete,
+            _ => wc.combine_before_insert,
+        };
+        // A plain insert never compares ordering values (a bucket table's insert can still
+        // meet stored records of its keys).
+        let plain_insert = matches!(
+            self.operation,
+            WriteOperation::BulkInsert | WriteOperation::Insert
+        ) && !dedup
+            && wc.index != IndexType::Bucket;
+        let mut prepared = Prepared::with_ordering(write_schema, wc.spill_threshold, !plain_insert);
         if let Some(b) = &first {
             prepared.push(b, &keygen, ordering, all_deletes)?;
         }
@@ -260,11 +274,6 @@ impl WriteBuilder {
             prepared.push(&b?, &keygen, ordering, all_deletes)?;
         }
         prepared.seal()?;
-        let dedup = match self.operation {
-            WriteOperation::Upsert => wc.combine_before_upsert,
-            WriteOperation::Delete => wc.combine_before_delete,
-            _ => wc.combine_before_insert,
-        };
         if dedup {
             prepared.dedup(wc.index.is_global());
         }
