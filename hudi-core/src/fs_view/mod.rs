@@ -394,8 +394,6 @@ pub async fn replaced_file_groups(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use bytes::Bytes;
 
     use super::*;
@@ -404,18 +402,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_partial_view_lists_only_the_partitions_asked_for() {
-        let st = Storage::from_store(
-            Arc::new(object_store::memory::InMemory::new()),
-            "t",
-            "mem://t",
-        );
-        let props = "hoodie.table.name=t\nhoodie.table.version=6\nhoodie.table.type=COPY_ON_WRITE\nhoodie.table.timeline.timezone=UTC\n";
-        st.put(crate::storage::PROPERTIES_FILE, Bytes::from(props))
-            .await
-            .unwrap();
-        st.put(&format!(".hoodie/{T}.commit"), Bytes::from("{}"))
-            .await
-            .unwrap();
+        let commit = format!("{T}.commit");
+        let st =
+            crate::storage::test_support::memory_table("COPY_ON_WRITE", &[(&commit, "{}")]).await;
         for p in ["a", "b", "c/x"] {
             st.put(&format!("{p}/.hoodie_partition_metadata"), Bytes::new())
                 .await

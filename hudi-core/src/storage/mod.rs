@@ -16,6 +16,8 @@ use crate::error::{HudiError, Result};
 use crate::model::file_name::is_debris;
 
 mod table_props;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub use table_props::{
     load_table_config, update_table_properties, HOODIE_DIR, PROPERTIES_BACKUP, PROPERTIES_FILE,
 };

@@ -188,32 +188,16 @@ pub fn select<'t>(
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
-    use std::sync::Arc;
-
-    use bytes::Bytes;
 
     use super::*;
-    use crate::storage::Storage;
 
     fn t(i: usize) -> String {
         format!("202501010000{:05}", i)
     }
 
     async fn timeline(files: &[String]) -> Timeline {
-        let st = Storage::from_store(
-            Arc::new(object_store::memory::InMemory::new()),
-            "t",
-            "mem://t",
-        );
-        let props = "hoodie.table.name=t\nhoodie.table.version=6\nhoodie.table.type=MERGE_ON_READ\nhoodie.table.timeline.timezone=UTC\n";
-        st.put(crate::storage::PROPERTIES_FILE, Bytes::from(props))
-            .await
-            .unwrap();
-        for f in files {
-            st.put(&format!(".hoodie/{f}"), Bytes::from_static(b"{}"))
-                .await
-                .unwrap();
-        }
+        let instants: Vec<(&str, &str)> = files.iter().map(|f| (f.as_str(), "{}")).collect();
+        let st = crate::storage::test_support::memory_table("MERGE_ON_READ", &instants).await;
         let config = crate::storage::load_table_config(&st).await.unwrap();
         Timeline::load(&st, &config).await.unwrap()
     }

@@ -294,8 +294,6 @@ fn slice_files(slice: &FileSlice) -> impl Iterator<Item = String> + '_ {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use bytes::Bytes;
 
     use super::*;
@@ -313,20 +311,7 @@ mod tests {
     /// An in-memory COW table: `files` are (partition, file id, instant) base files,
     /// `timeline` the instant files under `.hoodie/` with their contents.
     async fn table(files: &[(&str, &str, &str)], timeline: &[(&str, &str)]) -> (Storage, Timeline) {
-        let st = Storage::from_store(
-            Arc::new(object_store::memory::InMemory::new()),
-            "t",
-            "mem://t",
-        );
-        let props = "hoodie.table.name=t\nhoodie.table.version=6\nhoodie.table.type=COPY_ON_WRITE\nhoodie.table.timeline.timezone=UTC\n";
-        st.put(crate::storage::PROPERTIES_FILE, Bytes::from(props))
-            .await
-            .unwrap();
-        for (name, content) in timeline {
-            st.put(&format!(".hoodie/{name}"), Bytes::from(content.to_string()))
-                .await
-                .unwrap();
-        }
+        let st = crate::storage::test_support::memory_table("COPY_ON_WRITE", timeline).await;
         for (p, f, t) in files {
             st.put(&format!("{p}/.hoodie_partition_metadata"), Bytes::new())
                 .await
