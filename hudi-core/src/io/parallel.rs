@@ -20,7 +20,8 @@ use crate::error::{HudiError, Result};
 /// Most file groups in flight at once (each holds one file group's rows in memory).
 pub const MAX_WORKERS: usize = 4;
 
-/// Jobs run at once: the cores, at most [`MAX_WORKERS`].
+/// Jobs run at once: the cores, at most [`MAX_WORKERS`]. Also the threads that encode one
+/// file's columns and the file slices a read merges at once.
 pub fn workers() -> usize {
     std::thread::available_parallelism()
         .map_or(1, |n| n.get())

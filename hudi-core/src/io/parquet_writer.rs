@@ -61,7 +61,7 @@ impl Default for ParquetSettings {
 }
 
 /// A parquet file being written into memory. Columns are encoded in parallel (one job per
-/// column, spread over the machine's cores, at most [`MAX_THREADS`]), each into its own chunk
+/// column, spread over [`workers`](super::parallel::workers) threads), each into its own chunk
 /// of the row group; the chunks are appended in schema order, so the bytes are those of a
 /// sequential writer.
 pub struct ParquetBuffer {
@@ -74,9 +74,6 @@ pub struct ParquetBuffer {
     rows: usize,
     threads: usize,
 }
-
-/// Most threads one file's encoding uses.
-pub const MAX_THREADS: usize = 4;
 
 /// Minimal bytes of a fixed holding a decimal of `precision` digits.
 pub fn decimal_fixed_size(precision: u8) -> usize {
@@ -169,9 +166,7 @@ impl ParquetBuffer {
             ArrowWriter::try_new_with_options(Vec::with_capacity(1 << 20), schema.clone(), options)
                 .and_then(|w| w.into_serialized_writer())
                 .map_err(|e| HudiError::parquet(path.clone(), e))?;
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(MAX_THREADS);
+        let threads = super::parallel::workers();
         Ok(ParquetBuffer {
             path,
             file,

@@ -237,13 +237,6 @@ async fn plan_incremental(
     Ok(())
 }
 
-/// File slices merged at once by a read: the cores, at most 4 (memory grows with each).
-fn read_concurrency() -> usize {
-    std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 4)
-}
-
 impl ReadPlan {
     /// A plan without slices: the schema, the merge rule and the committed instants a read
     /// (or a compaction, with default options) merges slices with.
@@ -304,7 +297,7 @@ impl ReadPlan {
                 let storage = storage.clone();
                 tokio::spawn(async move { plan.read_slice(&storage, &slice).await })
             })
-            .buffered(read_concurrency())
+            .buffered(crate::io::parallel::workers())
             .map(|joined| {
                 joined.unwrap_or_else(|e| {
                     Err(HudiError::Internal {

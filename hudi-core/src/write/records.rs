@@ -103,12 +103,8 @@ impl Prepared {
 
 impl Prepared {
     /// An empty set of records in the write `schema`; rows past `spill_threshold` bytes go to
-    /// a local temporary file.
-    pub fn new(schema: SchemaRef, spill_threshold: usize) -> Self {
-        Self::with_ordering(schema, spill_threshold, true)
-    }
-
-    /// `track_ordering`: whether rows' ordering values are kept (see [`Self::ordering`]).
+    /// a local temporary file; `track_ordering`: whether rows' ordering values are kept (see
+    /// [`Self::ordering`]).
     pub fn with_ordering(schema: SchemaRef, spill_threshold: usize, track_ordering: bool) -> Self {
         Prepared {
             rows: RowStore::new(schema, spill_threshold),
