@@ -270,7 +270,7 @@ fn as_f64(v: &Value) -> Option<f64> {
     }
 }
 
-fn decimal_from_be(bytes: &[u8]) -> Option<i128> {
+pub(crate) fn decimal_from_be(bytes: &[u8]) -> Option<i128> {
     if bytes.is_empty() {
         return Some(0);
     }

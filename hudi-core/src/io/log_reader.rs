@@ -12,6 +12,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::align::align_batch;
 use super::avro_arrow::{parse_avro_schema, records_to_batch};
+use super::avro_decode::BlockDecoder;
 use super::log_block::{walk, BlockType, LogBlock};
 use crate::error::{HudiError, Result};
 use crate::model::{InstantTime, OrderingValue};
@@ -67,7 +68,8 @@ fn format_err(path: &str, block: &LogBlock, reason: impl Into<String>) -> HudiEr
 /// does. CDC blocks are ignored; HFile blocks (metadata table only) are refused.
 pub struct LogFileDecoder {
     target: SchemaRef,
-    schemas: HashMap<String, AvroSchema>,
+    /// Writer schemas seen in SCHEMA headers, each with its direct decoder when one applies.
+    schemas: HashMap<String, (AvroSchema, Option<BlockDecoder>)>,
     delete_schema: AvroSchema,
     /// Corrupt regions skipped so far.
     pub corrupt_regions: usize,
@@ -158,15 +160,19 @@ impl LogFileDecoder {
             .ok_or_else(|| format_err(path, b, "data block has no SCHEMA header"))?;
         if !self.schemas.contains_key(schema_text) {
             let s = parse_avro_schema(schema_text, &format!("SCHEMA header of {path}"))?;
-            self.schemas.insert(schema_text.to_string(), s);
+            let direct = BlockDecoder::compile(&s, &self.target);
+            self.schemas.insert(schema_text.to_string(), (s, direct));
         }
-        let schema = &self.schemas[schema_text];
+        let (schema, direct) = &self.schemas[schema_text];
+        let context = format!("data block at byte {} of {path}", b.offset);
+        if let Some(d) = direct {
+            let (count, pos) = data_block_header(&b.content).map_err(|e| format_err(path, b, e))?;
+            return d
+                .decode(&b.content, pos, count, &context)
+                .map_err(|e| format_err(path, b, e));
+        }
         let records = avro_data_values(&b.content, schema).map_err(|e| format_err(path, b, e))?;
-        records_to_batch(
-            &records,
-            &self.target,
-            &format!("data block at byte {} of {path}", b.offset),
-        )
+        records_to_batch(&records, &self.target, &context)
     }
 
     fn decode_delete(&self, path: &str, b: &LogBlock) -> Result<Vec<DeleteRecord>> {
@@ -274,12 +280,8 @@ fn unwrap_ordering(branch: u32, wrapped: Value) -> OrderingValue {
     }
 }
 
-/// The records of an Avro data block's content (block version 2 or 3: count, then
-/// length-prefixed datums of `schema`).
-pub fn avro_data_values(
-    c: &[u8],
-    schema: &apache_avro::Schema,
-) -> std::result::Result<Vec<apache_avro::types::Value>, String> {
+/// The record count of an Avro data block's content and where its records start.
+fn data_block_header(c: &[u8]) -> std::result::Result<(usize, usize), String> {
     if c.len() < 8 {
         return Err("data block content too short".into());
     }
@@ -287,8 +289,16 @@ pub fn avro_data_values(
     if version < 2 {
         return Err(format!("unsupported data block version {version}"));
     }
-    let count = u32::from_be_bytes([c[4], c[5], c[6], c[7]]) as usize;
-    let mut pos = 8usize;
+    Ok((u32::from_be_bytes([c[4], c[5], c[6], c[7]]) as usize, 8))
+}
+
+/// The records of an Avro data block's content (block version 2 or 3: count, then
+/// length-prefixed datums of `schema`).
+pub fn avro_data_values(
+    c: &[u8],
+    schema: &apache_avro::Schema,
+) -> std::result::Result<Vec<apache_avro::types::Value>, String> {
+    let (count, mut pos) = data_block_header(c)?;
     let mut records = Vec::with_capacity(count.min(c.len()));
     let reader = apache_avro::reader::datum::GenericDatumReader::builder(schema)
         .build()

@@ -4,6 +4,7 @@
 pub mod align;
 pub mod arrow_avro;
 pub mod avro_arrow;
+pub(crate) mod avro_decode;
 pub mod avro_encode;
 pub mod base_file;
 pub mod bloom;
