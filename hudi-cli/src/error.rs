@@ -27,6 +27,10 @@ pub enum CliError {
     },
     #[error("invalid argument {arg}: {reason}")]
     Usage { arg: &'static str, reason: String },
+    #[error("the demo's reads differ from what it wrote: {}", failed.join("; "))]
+    Demo { failed: Vec<String> },
+    #[error("'{table}' has {findings} integrity problem(s)")]
+    Unhealthy { table: String, findings: usize },
     /// stdout was closed (e.g. piped into `head`): not an error.
     #[error("broken pipe")]
     BrokenPipe,

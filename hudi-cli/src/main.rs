@@ -1,17 +1,27 @@
 //! `hudi`: inspect, read, write and maintain Apache Hudi tables.
 
 mod archive;
+mod checkpoint;
 mod clean;
+mod commits;
 mod compaction;
+mod config;
+mod demo;
 mod error;
+mod fsview;
+mod logfile;
 mod metadata;
 mod output;
 mod progress;
 mod read;
+mod repair;
 mod rollback;
 mod savepoint;
+mod schema;
 mod show;
+mod stats;
 mod timeline;
+mod verify;
 mod write;
 
 use std::collections::HashMap;
@@ -32,6 +42,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Write, maintain and read two example tables (copy-on-write and merge-on-read), checking every result.
+    Demo(demo::DemoArgs),
     /// Create a table (table version 6).
     Create(write::CreateArgs),
     /// Write rows from Parquet, Arrow IPC, CSV or JSON-lines files (upsert, insert, ...).
@@ -42,6 +54,24 @@ enum Command {
     Show(show::ShowArgs),
     /// List the instants of a table's active timeline (--archived: the archived one).
     Timeline(timeline::TimelineArgs),
+    /// What each completed write wrote: per write, partition or file, and write stats.
+    Commits(commits::CommitsArgs),
+    /// File groups and their slices: base and log files, sizes, pending compactions.
+    Fsview(fsview::FsviewArgs),
+    /// Log files: `show` walks one (blocks, headers, record counts, records).
+    Log(logfile::LogArgs),
+    /// The table's schema, now or as of an instant.
+    Schema(schema::SchemaArgs),
+    /// Write amplification and file-size percentiles.
+    Stats(stats::StatsArgs),
+    /// Read and safely change hoodie.properties: get, set, unset.
+    Config(config::ConfigArgs),
+    /// Check a table's integrity (files, footers, logs, keys, metadata); change nothing.
+    Verify(verify::VerifyArgs),
+    /// Repairs (dry runs unless --apply): partition metadata, markers, properties, duplicates.
+    Repair(repair::RepairArgs),
+    /// The streamer checkpoint in the latest commit's metadata: get, set.
+    Checkpoint(checkpoint::CheckpointArgs),
     /// The metadata table: `delete` turns it off.
     Metadata(metadata::MetadataArgs),
     /// Compaction of merge-on-read tables: schedule, run, show.
@@ -54,6 +84,17 @@ enum Command {
     Savepoint(savepoint::SavepointArgs),
     /// Move the oldest instants to the archived timeline.
     Archive(archive::ArchiveArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    ///
+    /// Examples:
+    ///   hudi completions bash > ~/.local/share/bash-completion/completions/hudi
+    ///   hudi completions zsh > "${fpath[1]}/_hudi"
+    ///   hudi completions fish > ~/.config/fish/completions/hudi.fish
+    #[command(verbatim_doc_comment)]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 /// Storage options shared by every command.
@@ -89,6 +130,39 @@ pub(crate) fn parse_instant(
         })
 }
 
+/// A point in a table's history given on the command line, as Hudi's readers take it: an
+/// instant (`20261201153000123`), `0` or any run of zeros for "the beginning", or an
+/// ISO-8601 date or time (`2026-12-01`, `2026-12-01 15:30:00`, `2026-12-01T15:30:00.123`),
+/// which is re-spelled as an instant in the timeline's own zone, as Hudi does. A time with an
+/// offset (`2026-12-01T15:30:00+01:00`, `...Z`) is converted to UTC, the zone our writer's
+/// instants are in.
+pub(crate) fn parse_time(arg: &'static str, s: &str) -> Result<hudi_core::InstantTime, CliError> {
+    use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+    let s = s.trim();
+    if !s.is_empty() && s.bytes().all(|b| b == b'0') {
+        return Ok(hudi_core::InstantTime::zero());
+    }
+    if s.bytes().all(|b| b.is_ascii_digit()) {
+        return parse_instant(arg, s);
+    }
+    let naive = if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        Some(t.with_timezone(&Utc).naive_utc())
+    } else if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        d.and_hms_opt(0, 0, 0)
+    } else {
+        ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"]
+            .iter()
+            .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+    };
+    let t = naive.ok_or_else(|| CliError::Usage {
+        arg,
+        reason: format!(
+            "'{s}': expected an instant (yyyyMMddHHmmss[SSS]), 0 for the beginning, or an ISO-8601 date or time"
+        ),
+    })?;
+    Ok(hudi_core::InstantTime::from_datetime_utc(&t.and_utc()))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // Warnings (skipped corrupt log blocks, unparsable file names) go to stderr; RUST_LOG
@@ -110,6 +184,7 @@ fn main() -> ExitCode {
     };
     let result: Result<(), CliError> = rt.block_on(async {
         match cli.command {
+            Command::Demo(a) => demo::run(a).await,
             Command::Create(a) => write::create(a).await,
             Command::Write(a) => write::write(a).await,
             Command::Read(a) => read::run(a).await,
@@ -121,6 +196,21 @@ fn main() -> ExitCode {
             Command::Rollback(a) => rollback::run(a).await,
             Command::Savepoint(a) => savepoint::run(a).await,
             Command::Archive(a) => archive::run(a).await,
+            Command::Commits(a) => commits::run(a).await,
+            Command::Fsview(a) => fsview::run(a).await,
+            Command::Log(a) => logfile::run(a).await,
+            Command::Schema(a) => schema::run(a).await,
+            Command::Stats(a) => stats::run(a).await,
+            Command::Config(a) => config::run(a).await,
+            Command::Verify(a) => verify::run(a).await,
+            Command::Repair(a) => repair::run(a).await,
+            Command::Checkpoint(a) => checkpoint::run(a).await,
+            Command::Completions { shell } => {
+                use clap::CommandFactory;
+                let mut out = std::io::stdout().lock();
+                clap_complete::generate(shell, &mut Cli::command(), "hudi", &mut out);
+                Ok(())
+            }
         }
     });
     match result {
@@ -129,6 +219,30 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_time;
+
+    #[test]
+    fn times_are_instants_zeros_or_iso_dates() {
+        let p = |s: &str| parse_time("--as-of", s).map(|t| t.as_str().to_string());
+        assert_eq!(p("20261201153000123").unwrap(), "20261201153000123");
+        assert_eq!(p("20261201153000").unwrap(), "20261201153000");
+        for zero in ["0", "000", "00000000000000"] {
+            assert_eq!(p(zero).unwrap(), "00000000000000000");
+        }
+        assert_eq!(p("2026-12-01").unwrap(), "20261201000000000");
+        assert_eq!(p("2026-12-01 15:30:00").unwrap(), "20261201153000000");
+        assert_eq!(p("2026-12-01T15:30:00.25").unwrap(), "20261201153000250");
+        assert_eq!(p("2026-12-01T15:30:00+01:00").unwrap(), "20261201143000000");
+        assert_eq!(p("2026-12-01T15:30:00.5Z").unwrap(), "20261201153000500");
+        for bad in ["yesterday", "2026-13-01", "12345", ""] {
+            let e = p(bad).unwrap_err().to_string();
+            assert!(e.contains("--as-of"), "{bad}: {e}");
         }
     }
 }

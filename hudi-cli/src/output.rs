@@ -121,3 +121,39 @@ pub fn print_json(v: &serde_json::Value) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{v}").map_err(CliError::stdout)
 }
+
+/// Prints rows (JSON objects) as an aligned text table of `columns`, in that order; a field a
+/// row lacks (or holds null) shows as `-`.
+pub fn print_rows(columns: &[&str], rows: &[serde_json::Value]) -> Result<(), CliError> {
+    let cell = |r: &serde_json::Value, c: &str| match r.get(c) {
+        None | Some(serde_json::Value::Null) => "-".to_string(),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+    };
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| columns.iter().map(|c| cell(r, c)).collect())
+        .collect();
+    let widths: Vec<usize> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| cells.iter().map(|r| r[i].len()).fold(c.len(), usize::max))
+        .collect();
+    let line = |vals: Vec<&str>| {
+        let mut s = vals
+            .iter()
+            .zip(&widths)
+            .map(|(v, w)| format!("{v:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ");
+        s.truncate(s.trim_end().len());
+        s
+    };
+    let mut text = line(columns.to_vec());
+    for r in &cells {
+        text.push('\n');
+        text.push_str(&line(r.iter().map(String::as_str).collect()));
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}").map_err(CliError::stdout)
+}

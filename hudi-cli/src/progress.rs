@@ -30,3 +30,15 @@ impl Bar {
         self.bar.finish_and_clear();
     }
 }
+
+/// A spinner counting rows (`{verb} N rows, R/s`), on stderr when it is a terminal.
+pub fn rows_spinner(verb: &str) -> ProgressBar {
+    let bar = ProgressBar::hidden();
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    let template = format!("{{spinner}} {verb} {{human_pos}} input rows ({{per_sec}}) {{elapsed}}");
+    if let Ok(style) = ProgressStyle::with_template(&template) {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}

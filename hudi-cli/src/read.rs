@@ -14,7 +14,8 @@ use crate::StorageArgs;
 pub struct ReadArgs {
     /// Table path or URL.
     pub table: String,
-    /// Time travel: read the table as of this instant (yyyyMMddHHmmssSSS).
+    /// Time travel: read the table as of this instant (yyyyMMddHHmmss[SSS]) or ISO-8601 date or
+    /// time (2026-12-01, 2026-12-01T15:30:00; with an offset it is converted to UTC).
     #[arg(long, value_name = "T")]
     pub as_of: Option<String>,
     /// Read base files only, without merging log files (merge-on-read tables).
@@ -23,7 +24,8 @@ pub struct ReadArgs {
     /// Incremental read of the instants in (--start, --end].
     #[arg(long, conflicts_with = "as_of")]
     pub incremental: bool,
-    /// Exclusive start of an incremental read (completion time on v8+ tables). Default: the beginning.
+    /// Exclusive start of an incremental read (completion time on v8+ tables), as --as-of takes
+    /// it; 0 (or 000) is the beginning, as in Hudi's docs. Default: the beginning.
     #[arg(long, value_name = "T", requires = "incremental")]
     pub start: Option<String>,
     /// Inclusive end of an incremental read. Default: the latest instant.
@@ -52,14 +54,7 @@ pub struct ReadArgs {
 }
 
 fn instant(arg: &'static str, v: &Option<String>) -> Result<Option<InstantTime>, CliError> {
-    v.as_deref()
-        .map(|s| {
-            InstantTime::parse(s).map_err(|e| CliError::Usage {
-                arg,
-                reason: e.to_string(),
-            })
-        })
-        .transpose()
+    v.as_deref().map(|s| crate::parse_time(arg, s)).transpose()
 }
 
 pub async fn run(a: ReadArgs) -> Result<(), CliError> {

@@ -7,7 +7,15 @@ use crate::error::CliError;
 use crate::output::print_json;
 use crate::StorageArgs;
 
+/// The instants of the table's timeline, oldest first.
+///
+/// Examples:
+///   hudi timeline /data/events                 # each instant's latest state
+///   hudi timeline /data/events --incomplete    # failed or running writes, pending services
+///   hudi timeline /data/events --all --json    # every state file, as JSON lines
+///   hudi timeline /data/events --archived      # the archived timeline
 #[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct TimelineArgs {
     /// Table path or URL.
     pub table: String,
@@ -20,8 +28,12 @@ pub struct TimelineArgs {
     pub all: bool,
     /// List the archived timeline (`.hoodie/archived/`) instead: every archived state of
     /// each instant, with the time it was reached.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "incomplete")]
     pub archived: bool,
+    /// Only instants that have not completed (requested or inflight): failed or running
+    /// writes, pending compactions and cleans.
+    #[arg(long)]
+    pub incomplete: bool,
     #[command(flatten)]
     pub storage: StorageArgs,
 }
@@ -40,6 +52,9 @@ pub async fn run(a: TimelineArgs) -> Result<(), CliError> {
         ));
     }
     for ti in tl.instants() {
+        if a.incomplete && ti.is_completed() {
+            continue;
+        }
         let shown: Vec<&hudi_core::model::Instant> = if a.all {
             ti.state_files.iter().collect()
         } else {
@@ -68,6 +83,10 @@ pub async fn run(a: TimelineArgs) -> Result<(), CliError> {
         }
     }
     if !a.json {
+        if a.incomplete && !tl.instants().iter().any(|i| !i.is_completed()) {
+            println!("no incomplete instants");
+            return Ok(());
+        }
         print!("{text}");
     }
     Ok(())

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufReader, IsTerminal, Seek};
+use std::io::{BufReader, Seek};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -108,7 +108,8 @@ pub struct CreateArgs {
 pub struct WriteArgs {
     /// Table path or URL.
     pub table: String,
-    /// Input files: .parquet, .arrow (IPC file or stream), .csv (with a header), .jsonl.
+    /// Input files: .parquet, .arrow (IPC file or stream), .csv (with a header), .jsonl; glob
+    /// patterns (quoted: 'day=*/part-*.parquet') are expanded; `-` reads JSON lines from stdin.
     #[arg(long, num_args = 1.., required_unless_present = "partitions")]
     pub input: Vec<PathBuf>,
     /// Write operation.
@@ -227,7 +228,69 @@ fn read_err(path: &Path, e: impl std::fmt::Display) -> CliError {
 type Batches = Box<dyn Iterator<Item = Result<RecordBatch, arrow::error::ArrowError>> + Send>;
 
 /// Opens one input file by its extension; its batches are read as the write consumes them.
+/// The input files: each argument as given, or the files a glob pattern in it matches
+/// (sorted; a pattern matching nothing is an error); `-` stays (stdin).
+pub fn expand_inputs(args: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
+    let mut out = Vec::new();
+    for a in args {
+        let s = a.to_string_lossy();
+        if a.exists() || s == "-" || !s.contains(['*', '?', '[']) {
+            out.push(a.clone());
+            continue;
+        }
+        let bad = |reason: String| CliError::Usage {
+            arg: "--input",
+            reason,
+        };
+        let mut matched: Vec<PathBuf> = glob::glob(&s)
+            .map_err(|e| bad(format!("'{s}': {e}")))?
+            .filter_map(|m| m.ok())
+            .filter(|p| p.is_file())
+            .collect();
+        if matched.is_empty() {
+            return Err(bad(format!("'{s}' matches no file")));
+        }
+        matched.sort();
+        out.extend(matched);
+    }
+    Ok(out)
+}
+
+/// JSON lines from stdin: the schema is inferred from the first 10,000 lines, which are
+/// buffered; the rest streams.
+fn stdin_jsonl() -> Result<Batches, CliError> {
+    use std::io::{BufRead, Read};
+    let path = Path::new("<stdin>");
+    let mut stdin = BufReader::new(std::io::stdin());
+    let mut head = Vec::new();
+    for _ in 0..10_000 {
+        let n = stdin
+            .read_until(b'\n', &mut head)
+            .map_err(|e| read_err(path, e))?;
+        if n == 0 {
+            break;
+        }
+    }
+    if head.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(CliError::Usage {
+            arg: "--input",
+            reason: "stdin holds no JSON lines".into(),
+        });
+    }
+    let (schema, _) = arrow::json::reader::infer_json_schema(BufReader::new(&head[..]), None)
+        .map_err(|e| read_err(path, e))?;
+    let all = std::io::Cursor::new(head).chain(stdin);
+    Ok(Box::new(
+        arrow::json::ReaderBuilder::new(Arc::new(schema))
+            .build(BufReader::new(all))
+            .map_err(|e| read_err(path, e))?,
+    ))
+}
+
 pub fn open_input(path: &Path) -> Result<Batches, CliError> {
+    if path.as_os_str() == "-" {
+        return stdin_jsonl();
+    }
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
@@ -303,11 +366,18 @@ pub async fn write(a: WriteArgs) -> Result<(), CliError> {
     };
     // Every file is opened (and its format checked) up front; rows stream into the write.
     let mut inputs = Vec::new();
-    for p in &a.input {
+    let files = expand_inputs(&a.input)?;
+    if files.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        return Err(CliError::Usage {
+            arg: "--input",
+            reason: "stdin (-) can be read only once".into(),
+        });
+    }
+    for p in &files {
         inputs.push((p.clone(), open_input(p)?));
     }
-    let progress = std::io::stderr().is_terminal();
-    let mut rows = 0usize;
+    let spinner = crate::progress::rows_spinner("read");
+    let counter = spinner.clone();
     let batches = inputs.into_iter().flat_map(move |(path, it)| {
         it.map(move |b| {
             b.map_err(|source| HudiError::Arrow {
@@ -317,9 +387,8 @@ pub async fn write(a: WriteArgs) -> Result<(), CliError> {
         })
     });
     let batches = batches.inspect(move |b| {
-        if let (Ok(b), true) = (b, progress) {
-            rows += b.num_rows();
-            eprint!("\rread {rows} input rows");
+        if let Ok(b) = b {
+            counter.inc(b.num_rows() as u64);
         }
     });
     let op = match a.operation {
@@ -337,10 +406,9 @@ pub async fn write(a: WriteArgs) -> Result<(), CliError> {
         .with_options(options)
         .with_partitions(a.partitions.clone())
         .execute(futures::stream::iter(batches))
-        .await?;
-    if progress {
-        eprintln!();
-    }
+        .await;
+    spinner.finish_and_clear();
+    let m = m?;
     if a.json {
         print_json(&json!({
             "instant": m.instant.as_str(), "operation": m.operation.token(),

@@ -221,8 +221,124 @@ fn write_from_csv_jsonl_parquet_and_arrow_then_read_through_hudi_rs() {
         "city=la",
     ]);
     assert_eq!(oracle.rows(&t, "snapshot", serde_json::json!({})).len(), 4);
+    // Without --partitions, delete_partition drops the partitions of its input rows (c.parquet
+    // holds one nyc row), as Hudi's Spark writer does.
+    let out = run(&[
+        "write",
+        &ts,
+        "--input",
+        &pq.to_string_lossy(),
+        "--operation",
+        "delete_partition",
+        "--json",
+    ]);
+    let m: Value = serde_json::from_str(out.trim()).expect("metrics json");
+    assert_eq!(m["operation"], "DELETE_PARTITION");
+    let left = oracle.rows(&t, "snapshot", serde_json::json!({}));
+    let mut ids: Vec<String> = left
+        .iter()
+        .map(|r| crate::support::oracle::key_and_partition(r).0)
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["1", "2"], "only city=sf is left");
+    // Dropping a partition that holds nothing is refused, not committed as an empty replace.
+    let (ok, _, err) = support::run_hudi(&[
+        "write",
+        &ts,
+        "--operation",
+        "delete_partition",
+        "--partitions",
+        "city=la",
+    ]);
+    assert!(
+        !ok && err.contains("nothing to delete") && err.contains("city=la"),
+        "{err}"
+    );
     let (ok, _, err) = support::run_hudi(&["write", &ts, "--input", "missing.csv"]);
     assert!(!ok && err.contains("missing.csv"), "{err}");
     let (ok, _, err) = support::run_hudi(&["create", &ts, "--record-key", "id"]);
     assert!(!ok && err.contains("already exists"), "{err}");
+}
+
+#[test]
+fn write_from_globs_and_stdin() {
+    use std::io::Write;
+    let Some(shared) = support::shared_dir("write_from_globs_and_stdin") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let t = dir.path().join("t");
+    let ts = t.to_string_lossy().to_string();
+    let inputs = dir.path().join("in");
+    std::fs::create_dir_all(inputs.join("day=1")).expect("mkdir");
+    std::fs::create_dir_all(inputs.join("day=2")).expect("mkdir");
+    for (day, ids) in [(1, [1, 2]), (2, [3, 4])] {
+        let lines: String = ids
+            .iter()
+            .map(|id| format!("{{\"id\":{id},\"city\":\"sf\",\"ts\":1,\"v\":\"a{id}\"}}\n"))
+            .collect();
+        std::fs::write(inputs.join(format!("day={day}/part-0.jsonl")), lines).expect("write");
+    }
+    let pattern = format!("{}/day=*/part-*.jsonl", inputs.display());
+    let (ok, _, err) = support::run_hudi(&[
+        "write",
+        &ts,
+        "--input",
+        &pattern,
+        "--record-key",
+        "id",
+        "--precombine",
+        "ts",
+        "--partition-by",
+        "city",
+    ]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = support::run_hudi(&[
+        "write",
+        &ts,
+        "--input",
+        &format!("{}/nope-*.jsonl", inputs.display()),
+    ]);
+    assert!(!ok && err.contains("matches no file"), "{err}");
+    // An upsert from stdin.
+    let mut child = std::process::Command::new(support::hudi_bin())
+        .args(["write", &ts, "--input", "-", "--json"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"{\"id\":2,\"city\":\"sf\",\"ts\":2,\"v\":\"b2\"}\n{\"id\":5,\"city\":\"sf\",\"ts\":2,\"v\":\"b5\"}\n")
+        .expect("feed");
+    let out = child.wait_with_output().expect("wait");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let m: Value = serde_json::from_slice(&out.stdout).expect("metrics");
+    assert_eq!(
+        (
+            m["records_inserted"].as_u64(),
+            m["records_updated"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    let mut oracle =
+        crate::support::oracle::Oracle::start(&support::oracle_python(&shared), &shared);
+    let mut got: Vec<(String, String)> = oracle
+        .rows(&t, "snapshot", serde_json::json!({}))
+        .iter()
+        .map(|r| (r["id"].to_string(), r["v"].as_str().expect("v").to_string()))
+        .collect();
+    got.sort();
+    let want: Vec<(String, String)> = [(1, "a1"), (2, "b2"), (3, "a3"), (4, "a4"), (5, "b5")]
+        .iter()
+        .map(|(i, v)| (i.to_string(), v.to_string()))
+        .collect();
+    assert_eq!(got, want);
 }

@@ -3,6 +3,7 @@
 
 mod archival;
 mod cli;
+mod cli_inspect;
 mod cow_recovery;
 mod cow_sizing;
 mod fixture_formats;
@@ -17,5 +18,6 @@ mod spark_services;
 mod spark_tables;
 mod spark_types;
 mod support;
+mod verify;
 mod visibility;
 mod write_matrix;

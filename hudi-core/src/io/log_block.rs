@@ -36,6 +36,19 @@ impl BlockType {
         })
     }
 
+    /// Java's `HoodieLogBlockType` name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            BlockType::Command => "COMMAND_BLOCK",
+            BlockType::Delete => "DELETE_BLOCK",
+            BlockType::Corrupt => "CORRUPT_BLOCK",
+            BlockType::AvroData => "AVRO_DATA_BLOCK",
+            BlockType::HFileData => "HFILE_DATA_BLOCK",
+            BlockType::ParquetData => "PARQUET_DATA_BLOCK",
+            BlockType::CdcData => "CDC_DATA_BLOCK",
+        }
+    }
+
     pub fn ordinal(&self) -> u32 {
         match self {
             BlockType::Command => 0,
@@ -77,6 +90,23 @@ impl HeaderKey {
             8 => HeaderKey::BaseFileInstantTimeOfRecordPositions,
             _ => return None,
         })
+    }
+
+    /// Java's `HeaderMetadataType` name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            HeaderKey::InstantTime => "INSTANT_TIME",
+            HeaderKey::TargetInstantTime => "TARGET_INSTANT_TIME",
+            HeaderKey::Schema => "SCHEMA",
+            HeaderKey::CommandBlockType => "COMMAND_BLOCK_TYPE",
+            HeaderKey::CompactedBlockTimes => "COMPACTED_BLOCK_TIMES",
+            HeaderKey::RecordPositions => "RECORD_POSITIONS",
+            HeaderKey::BlockIdentifier => "BLOCK_IDENTIFIER",
+            HeaderKey::IsPartial => "IS_PARTIAL",
+            HeaderKey::BaseFileInstantTimeOfRecordPositions => {
+                "BASE_FILE_INSTANT_TIME_OF_RECORD_POSITIONS"
+            }
+        }
     }
 
     pub fn ordinal(&self) -> u32 {

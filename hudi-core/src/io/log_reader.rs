@@ -106,7 +106,9 @@ impl LogFileDecoder {
         Ok(out)
     }
 
-    fn decode_block(&mut self, path: &str, b: &LogBlock) -> Result<Option<LogContent>> {
+    /// Decodes one intact block (`None`: a block that carries nothing to merge: CDC, or a
+    /// command other than rollback).
+    pub fn decode_block(&mut self, path: &str, b: &LogBlock) -> Result<Option<LogContent>> {
         let instant_str = b
             .instant_time()
             .ok_or_else(|| format_err(path, b, "block has no INSTANT_TIME header"))?;
@@ -304,17 +306,8 @@ pub fn avro_data_values(
         .build()
         .map_err(|e| e.to_string())?;
     for i in 0..count {
-        let len = c
-            .get(pos..pos + 4)
-            .map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]) as usize)
-            .ok_or_else(|| format!("record {i} length runs past the block"))?;
-        pos += 4;
-        let end = pos
-            .checked_add(len)
-            .ok_or_else(|| format!("record {i} length overflows"))?;
-        let mut data = c
-            .get(pos..end)
-            .ok_or_else(|| format!("record {i} runs past the block"))?;
+        let (start, end) = super::avro_decode::record_span(c, pos, i)?;
+        let mut data = &c[start..end];
         let v = reader
             .read_value(&mut data)
             .map_err(|e| format!("record {i}: {e}"))?;

@@ -26,6 +26,7 @@ pub const META_FIELDS: [&str; 5] = [
     "_hoodie_file_name",
 ];
 pub const COMMIT_TIME_FIELD: &str = "_hoodie_commit_time";
+pub const COMMIT_SEQNO_FIELD: &str = "_hoodie_commit_seqno";
 pub const RECORD_KEY_FIELD: &str = "_hoodie_record_key";
 pub const PARTITION_PATH_FIELD: &str = "_hoodie_partition_path";
 pub const FILE_NAME_FIELD: &str = "_hoodie_file_name";

@@ -2,11 +2,14 @@
 //! archival. Each plans from one file-system view and commits through the transaction core.
 
 pub mod archive;
+pub mod checkpoint;
 pub mod clean;
 pub mod compaction;
+pub mod repair;
 pub mod restore;
 pub mod rollback;
 pub mod savepoint;
+pub mod verify;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -3,6 +3,7 @@
 pub mod create;
 pub mod maintenance;
 pub mod metadata;
+pub mod properties;
 pub mod services;
 
 use std::collections::HashMap;

@@ -288,6 +288,36 @@ impl Timeline {
         self.decode(instant, &bytes, "commit metadata")
     }
 
+    /// Reads and decodes the metadata of a completed instant as its action requires (for
+    /// `hudi verify`); instants whose metadata nothing reads (indexing, schema commits) are
+    /// only read.
+    pub async fn check_metadata(&self, i: &TimelineInstant) -> Result<()> {
+        let instant = &i.instant;
+        let bytes = self.read(instant).await?;
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        match instant.action {
+            Action::Commit | Action::DeltaCommit | Action::ReplaceCommit => {
+                self.decode::<CommitMetadata>(instant, &bytes, "commit metadata")?;
+            }
+            Action::Clean => {
+                self.decode::<metadata::CleanMetadata>(instant, &bytes, "clean metadata")?;
+            }
+            Action::Rollback => {
+                self.decode::<metadata::RollbackMetadata>(instant, &bytes, "rollback metadata")?;
+            }
+            Action::Savepoint => {
+                self.decode::<metadata::SavepointMetadata>(instant, &bytes, "savepoint metadata")?;
+            }
+            Action::Restore => {
+                self.decode::<metadata::RestoreMetadata>(instant, &bytes, "restore metadata")?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
     /// A compaction plan, read from the requested file. Table version 6 reads the copy in
     /// `.hoodie/.aux/` first, as Java 0.x does.
     pub async fn compaction_plan(&self, t: &InstantTime) -> Result<CompactionPlan> {

@@ -178,6 +178,26 @@ impl Transitions {
         Ok(())
     }
 
+    /// Replaces the content of a completed instant's file. Only an explicit user request does
+    /// this (`hudi checkpoint set`), after keeping a copy: committed metadata is otherwise never
+    /// rewritten.
+    pub async fn rewrite_completed(
+        &self,
+        ti: &crate::timeline::TimelineInstant,
+        content: Bytes,
+    ) -> Result<()> {
+        let completed = ti
+            .state_files
+            .iter()
+            .find(|f| f.is_completed())
+            .ok_or_else(|| HudiError::Internal {
+                what: format!("rewrite of {}, which has not completed", ti.requested()),
+            })?;
+        self.storage
+            .put(&self.timeline.instant_path(completed), content)
+            .await
+    }
+
     /// Removes every state file of a pending instant (after its rollback). A completed instant
     /// is never touched here.
     pub async fn remove_pending(&self, t: &InstantTime, action: Action) -> Result<()> {

@@ -261,7 +261,7 @@ async fn current_schema(config: &TableConfig, timeline: &Timeline) -> Result<Opt
 
 /// Writes `<partition>/.hoodie_partition_metadata` if the partition has none yet (one
 /// create-if-absent: an existing file is left as it is).
-async fn write_partition_metadata(
+pub(crate) async fn write_partition_metadata(
     storage: &Storage,
     partition: &str,
     t: &InstantTime,

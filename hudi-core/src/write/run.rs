@@ -74,8 +74,7 @@ impl WriteBuilder {
             .prepare(config, &wc, write_schema.clone(), first, rest)
             .await?;
 
-        let mut partitions_to_drop = self.partitions.clone();
-        partitions_to_drop.extend(wc.partitions_to_delete.iter().cloned());
+        let partitions_to_drop = self.partitions_to_drop(&wc, &prepared)?;
         // Records of a partition-local write can only be in their own partitions: list those
         // alone (a 7000-partition table is not listed for a write touching 100 of them).
         let view = match view_scope(self.operation, &wc, &prepared, &partitions_to_drop) {
@@ -109,6 +108,12 @@ impl WriteBuilder {
             &partitions_to_drop,
         )
         .await?;
+        if self.operation == WriteOperation::DeletePartition && p.replaced.is_empty() {
+            return Err(self.refuse_delete_partition(format!(
+                "no file group in partition(s) {}: nothing to delete",
+                partitions_to_drop.join(", ")
+            )));
+        }
 
         let action = if self.operation.is_replace() {
             Action::ReplaceCommit
@@ -208,6 +213,32 @@ impl WriteBuilder {
             timeline,
             rolled_back: rolled.into_iter().map(|r| r.rolled_back).collect(),
         })
+    }
+
+    /// The partitions a `delete_partition` drops: those named (`with_partitions`,
+    /// `hoodie.datasource.write.partitions.to.delete`), else those of the input rows, as
+    /// Hudi's Spark writer does.
+    fn partitions_to_drop(&self, wc: &WriteConfig, prepared: &Prepared) -> Result<Vec<String>> {
+        let mut named = self.partitions.clone();
+        named.extend(wc.partitions_to_delete.iter().cloned());
+        if self.operation != WriteOperation::DeletePartition || !named.is_empty() {
+            return Ok(named);
+        }
+        let from_rows = prepared.partition_names().to_vec();
+        if from_rows.is_empty() {
+            return Err(self.refuse_delete_partition(
+                "no partitions named and no input rows to take them from".into(),
+            ));
+        }
+        Ok(from_rows)
+    }
+
+    fn refuse_delete_partition(&self, reason: String) -> HudiError {
+        HudiError::Refused {
+            operation: "delete_partition".into(),
+            table: self.storage.location().to_string(),
+            reason,
+        }
     }
 
     /// The schema of this write: the table's, evolved by the input's columns.

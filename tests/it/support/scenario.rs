@@ -311,6 +311,7 @@ impl<'c> Scenario<'c> {
     /// Every reader's snapshot equals the model; on merge-on-read tables every reader's
     /// read-optimized view equals the model's base files (or, once unknown, each other's).
     pub fn check(&mut self, after: &str) {
+        self.verify(after);
         for r in self.readers.clone() {
             let want = self.expected(r, self.model.live.values());
             let got = self.read(r, "snapshot", json!({}));
@@ -344,6 +345,24 @@ impl<'c> Scenario<'c> {
                 first = Some((r, got));
             }
         }
+    }
+
+    /// `hudi verify`'s checks find nothing wrong (warnings, such as keys an insert wrote
+    /// twice, are allowed).
+    fn verify(&self, after: &str) {
+        use hudi_core::services::verify::{verify, VerifyOptions};
+        let report = self.ctx.rt.block_on(async {
+            let t = Table::open(&self.path.to_string_lossy()).await?;
+            verify(&t, VerifyOptions::default()).await
+        });
+        let report =
+            report.unwrap_or_else(|e| panic!("{} after {after}: verify: {e}", self.what()));
+        assert!(
+            report.is_healthy(),
+            "{} after {after}: verify found {:#?}",
+            self.what(),
+            report.findings
+        );
     }
 
     fn input_file(&mut self, rows: &[Row]) -> PathBuf {

@@ -187,6 +187,24 @@ fn read_plan(writer: &AvroSchema, target: &DataType) -> Option<Read> {
     }
 }
 
+/// Where record `i` of a data block lies: after its 4-byte big-endian length at `pos`.
+pub(crate) fn record_span(
+    content: &[u8],
+    pos: usize,
+    i: usize,
+) -> std::result::Result<(usize, usize), String> {
+    let len = content
+        .get(pos..pos.saturating_add(4))
+        .map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]) as usize)
+        .ok_or_else(|| format!("record {i} length runs past the block"))?;
+    let start = pos + 4;
+    let end = start
+        .checked_add(len)
+        .filter(|e| *e <= content.len())
+        .ok_or_else(|| format!("record {i} runs past the block"))?;
+    Ok((start, end))
+}
+
 impl BlockDecoder {
     /// Compiles the decoder of records written with `writer` into batches of `target`, or
     /// `None` when some target column needs the general path.
@@ -237,17 +255,9 @@ impl BlockDecoder {
             })
             .collect::<std::result::Result<_, _>>()?;
         for i in 0..count {
-            let len = content
-                .get(pos..pos + 4)
-                .map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]) as usize)
-                .ok_or_else(|| format!("record {i} length runs past the block"))?;
-            pos += 4;
-            let end = pos
-                .checked_add(len)
-                .filter(|e| *e <= content.len())
-                .ok_or_else(|| format!("record {i} runs past the block"))?;
+            let (start, end) = record_span(content, pos, i)?;
             let mut cur = Cursor {
-                buf: &content[pos..end],
+                buf: &content[start..end],
             };
             for step in &self.steps {
                 match step {
