@@ -1,6 +1,7 @@
 //! `hudi`: inspect, read, write and maintain Apache Hudi tables.
 
 mod archive;
+mod bad_records;
 mod checkpoint;
 mod clean;
 mod commits;

@@ -35,7 +35,7 @@ impl Bar {
 pub fn rows_spinner(verb: &str) -> ProgressBar {
     let bar = ProgressBar::hidden();
     bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-    let template = format!("{{spinner}} {verb} {{human_pos}} input rows ({{per_sec}}) {{elapsed}}");
+    let template = format!("{{spinner}} {verb} {{human_pos}} rows ({{per_sec}}) {{elapsed}}");
     if let Ok(style) = ProgressStyle::with_template(&template) {
         bar.set_style(style);
     }

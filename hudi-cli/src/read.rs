@@ -1,6 +1,5 @@
 //! `hudi read`.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use futures::StreamExt;
@@ -91,7 +90,11 @@ pub async fn run(a: ReadArgs) -> Result<(), CliError> {
         None => Sink::text(a.format),
     };
     let mut rows = 0usize;
-    let progress = std::io::stderr().is_terminal();
+    // Reading into a file shows a spinner (stdout output stays clean).
+    let spinner = a
+        .output
+        .as_ref()
+        .map(|_| crate::progress::rows_spinner("read"));
     while let Some(batch) = scan.batches.next().await {
         let mut batch = batch?;
         if let Some(limit) = a.limit {
@@ -104,13 +107,16 @@ pub async fn run(a: ReadArgs) -> Result<(), CliError> {
         }
         rows += batch.num_rows();
         sink.write(&batch)?;
-        if let Some(p) = a.output.as_ref().filter(|_| progress) {
-            eprint!("\rread {rows} rows into {}", p.display());
+        if let Some(s) = &spinner {
+            s.inc(batch.num_rows() as u64);
         }
+    }
+    if let Some(s) = spinner {
+        s.finish_and_clear();
     }
     sink.finish()?;
     if let Some(p) = &a.output {
-        eprintln!("\rwrote {rows} rows to {}", p.display());
+        eprintln!("wrote {rows} rows to {}", p.display());
     }
     Ok(())
 }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use arrow::array::RecordBatch;
 use hudi_core::keygen::KeyGenKind;
 use hudi_core::write::config::IndexType;
+use hudi_core::write::ExtraMetadata;
 use hudi_core::{HudiError, Table, TableBuilder, WriteOperation};
 use serde_json::json;
 
@@ -124,6 +125,14 @@ pub struct WriteArgs {
     /// Print the write's metrics as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Set aside records that cannot be written (a JSON line that does not parse, a JSON or CSV
+    /// record that does not fit the columns, a null or empty record key, a partition value
+    /// that would leave the table) in
+    /// DIR/bad-records-<millis>.jsonl, each with its reason, and commit the others; the count
+    /// and file go into the commit's extraMetadata (bad.records.count, bad.records.path).
+    /// Without it a bad record fails the write before anything is committed.
+    #[arg(long, value_name = "DIR")]
+    pub bad_records_path: Option<PathBuf>,
     /// Create the table first if there is none (takes the create flags).
     #[command(flatten)]
     pub spec: TableSpec,
@@ -349,6 +358,73 @@ pub fn open_input(path: &Path) -> Result<Batches, CliError> {
     })
 }
 
+fn operation(op: OperationArg) -> WriteOperation {
+    match op {
+        OperationArg::Upsert => WriteOperation::Upsert,
+        OperationArg::Insert => WriteOperation::Insert,
+        OperationArg::BulkInsert => WriteOperation::BulkInsert,
+        OperationArg::Delete => WriteOperation::Delete,
+        OperationArg::InsertOverwrite => WriteOperation::InsertOverwrite,
+        OperationArg::InsertOverwriteTable => WriteOperation::InsertOverwriteTable,
+        OperationArg::DeletePartition => WriteOperation::DeletePartition,
+    }
+}
+
+fn lock(
+    b: &crate::bad_records::Shared,
+) -> std::sync::MutexGuard<'_, crate::bad_records::BadRecords> {
+    b.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+type InputBatches = Box<dyn Iterator<Item = Result<RecordBatch, HudiError>> + Send>;
+
+/// The input files, opened (and their formats checked) up front, as one stream of batches;
+/// with a bad-records sink, JSON lines are read record by record and rows that cannot be
+/// keyed are set aside.
+fn input_batches(
+    args: &[PathBuf],
+    bad: Option<crate::bad_records::Shared>,
+) -> Result<InputBatches, CliError> {
+    let files = expand_inputs(args)?;
+    if files.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        return Err(CliError::Usage {
+            arg: "--input",
+            reason: "stdin (-) can be read only once".into(),
+        });
+    }
+    let mut inputs = Vec::new();
+    for p in &files {
+        let ext = p.extension().and_then(|e| e.to_str()).unwrap_or_default();
+        let it: Batches = match (&bad, ext, p.as_os_str() == "-") {
+            (Some(b), _, true) => Box::new(crate::bad_records::open_stdin(b.clone())?),
+            (Some(b), "jsonl" | "json" | "ndjson", _) => {
+                Box::new(crate::bad_records::open_jsonl(p, b.clone())?)
+            }
+            (Some(b), "csv", _) => Box::new(crate::bad_records::open_csv(p, b.clone())?),
+            _ => open_input(p)?,
+        };
+        inputs.push((p.clone(), it));
+    }
+    let batches = inputs.into_iter().flat_map(move |(path, it)| {
+        let bad = bad.clone();
+        it.map(move |b| {
+            let source = path.display().to_string();
+            let b = b.map_err(|source| HudiError::Arrow {
+                context: format!("reading '{}'", path.display()),
+                source,
+            })?;
+            match &bad {
+                Some(bad) => lock(bad).screen(&source, b).map_err(|e| HudiError::Io {
+                    path: PathBuf::from(&source),
+                    source: std::io::Error::other(e.to_string()),
+                }),
+                None => Ok(b),
+            }
+        })
+    });
+    Ok(Box::new(batches))
+}
+
 pub async fn write(a: WriteArgs) -> Result<(), CliError> {
     let opts = a.storage.options();
     let table = match Table::open_with_options(&a.table, &opts).await {
@@ -364,51 +440,76 @@ pub async fn write(a: WriteArgs) -> Result<(), CliError> {
         }
         Err(e) => return Err(e.into()),
     };
-    // Every file is opened (and its format checked) up front; rows stream into the write.
-    let mut inputs = Vec::new();
-    let files = expand_inputs(&a.input)?;
-    if files.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
-        return Err(CliError::Usage {
-            arg: "--input",
-            reason: "stdin (-) can be read only once".into(),
-        });
-    }
-    for p in &files {
-        inputs.push((p.clone(), open_input(p)?));
-    }
+    let options: BTreeMap<String, String> = a.options.iter().cloned().collect();
+    let bad = match &a.bad_records_path {
+        Some(dir) => {
+            let keygen = hudi_core::keygen::KeyGenerator::from_table(table.config(), &options)?;
+            let columns = table.schema().await.ok().map(|(s, _)| {
+                let data: Vec<_> = s
+                    .fields()
+                    .iter()
+                    .filter(|f| !hudi_core::model::META_FIELDS.contains(&f.name().as_str()))
+                    .cloned()
+                    .collect();
+                Arc::new(arrow::datatypes::Schema::new(data))
+            });
+            Some(crate::bad_records::BadRecords::create(
+                dir, keygen, columns,
+            )?)
+        }
+        None => None,
+    };
     let spinner = crate::progress::rows_spinner("read");
     let counter = spinner.clone();
-    let batches = inputs.into_iter().flat_map(move |(path, it)| {
-        it.map(move |b| {
-            b.map_err(|source| HudiError::Arrow {
-                context: format!("reading '{}'", path.display()),
-                source,
-            })
-        })
-    });
-    let batches = batches.inspect(move |b| {
+    let batches = input_batches(&a.input, bad.clone())?.inspect(move |b| {
         if let Ok(b) = b {
             counter.inc(b.num_rows() as u64);
         }
     });
-    let op = match a.operation {
-        OperationArg::Upsert => WriteOperation::Upsert,
-        OperationArg::Insert => WriteOperation::Insert,
-        OperationArg::BulkInsert => WriteOperation::BulkInsert,
-        OperationArg::Delete => WriteOperation::Delete,
-        OperationArg::InsertOverwrite => WriteOperation::InsertOverwrite,
-        OperationArg::InsertOverwriteTable => WriteOperation::InsertOverwriteTable,
-        OperationArg::DeletePartition => WriteOperation::DeletePartition,
-    };
-    let options: BTreeMap<String, String> = a.options.iter().cloned().collect();
-    let m = table
-        .write(op)
+    let mut batches = batches.peekable();
+    if let Some(bad) = &bad {
+        // Every record set aside: nothing to commit, and saying so is the answer.
+        while batches
+            .peek()
+            .is_some_and(|b| b.as_ref().is_ok_and(|b| b.num_rows() == 0))
+        {
+            batches.next();
+        }
+        if batches.peek().is_none() && a.operation != OperationArg::DeletePartition {
+            spinner.finish_and_clear();
+            let b = lock(bad);
+            return Err(CliError::Usage {
+                arg: "--input",
+                reason: format!(
+                    "every input record is bad ({} in {}): nothing committed",
+                    b.count,
+                    b.path.display()
+                ),
+            });
+        }
+    }
+    let mut w = table
+        .write(operation(a.operation))
         .with_options(options)
-        .with_partitions(a.partitions.clone())
-        .execute(futures::stream::iter(batches))
-        .await;
+        .with_partitions(a.partitions.clone());
+    if let Some(bad) = &bad {
+        let b = bad.clone();
+        w = w.with_extra_metadata(ExtraMetadata::new(move || lock(&b).metadata()));
+    }
+    let m = w.execute(futures::stream::iter(batches)).await;
     spinner.finish_and_clear();
+    let bad_summary = match &bad {
+        Some(b) => {
+            let mut b = lock(b);
+            b.finish()?;
+            Some((b.count, b.path.to_string_lossy().to_string()))
+        }
+        None => None,
+    };
     let m = m?;
+    if let (Some((n, path)), false) = (&bad_summary, a.json) {
+        eprintln!("{n} bad records set aside in {path}");
+    }
     if a.json {
         print_json(&json!({
             "instant": m.instant.as_str(), "operation": m.operation.token(),
@@ -417,6 +518,8 @@ pub async fn write(a: WriteArgs) -> Result<(), CliError> {
             "file_groups_replaced": m.file_groups_replaced, "bytes_written": m.bytes_written,
             "duration_ms": m.duration_ms,
             "rolled_back": m.rolled_back.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+            "bad_records": bad_summary.as_ref().map(|(n, _)| n),
+            "bad_records_path": bad_summary.as_ref().map(|(_, p)| p),
         }))?;
     } else {
         for t in &m.rolled_back {

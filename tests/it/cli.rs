@@ -342,3 +342,147 @@ fn write_from_globs_and_stdin() {
         .collect();
     assert_eq!(got, want);
 }
+
+#[test]
+fn bad_records_are_set_aside_with_their_reason_or_fail_the_write() {
+    let Some(shared) = support::shared_dir("bad_records_are_set_aside") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let t = dir.path().join("t");
+    let ts = t.to_string_lossy().to_string();
+    let input = dir.path().join("in.jsonl");
+    std::fs::write(
+        &input,
+        concat!(
+            "{\"id\":1,\"city\":\"sf\",\"ts\":1,\"v\":\"a\"}\n",
+            "not json at all\n",
+            "{\"id\":null,\"city\":\"sf\",\"ts\":1,\"v\":\"null key\"}\n",
+            "{\"id\":\"abc\",\"city\":\"sf\",\"ts\":1,\"v\":\"not a number\"}\n",
+            "{\"id\":4,\"city\":\"../../outside\",\"ts\":1,\"v\":\"escapes\"}\n",
+            "{\"id\":5,\"city\":\"la\",\"ts\":1,\"v\":\"b\"}\n",
+        ),
+    )
+    .expect("input");
+    let create = [
+        "--record-key",
+        "id",
+        "--partition-by",
+        "city",
+        "--precombine",
+        "ts",
+    ];
+    let inp = input.to_string_lossy().to_string();
+    // Without a bad-records path, a bad record fails the write before anything commits.
+    let mut args = vec!["write", &ts, "--input", &inp];
+    args.extend(create);
+    let (ok, _, err) = support::run_hudi(&args);
+    assert!(!ok && err.contains("in.jsonl"), "{err}");
+    let commits = |t: &std::path::Path| {
+        std::fs::read_dir(t.join(".hoodie"))
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| e.file_name().to_string_lossy().ends_with(".commit"))
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    assert_eq!(commits(&t), 0);
+    // With one, the four bad records go to DIR with their reasons and the two good ones commit.
+    let bad_dir = dir.path().join("bad");
+    let bd = bad_dir.to_string_lossy().to_string();
+    args.extend(["--bad-records-path", &bd, "--json"]);
+    let (ok, out, err) = support::run_hudi(&args);
+    assert!(ok, "{err}");
+    let m: Value = serde_json::from_str(out.trim()).expect("metrics");
+    assert_eq!(m["bad_records"], 4);
+    assert_eq!(m["records_inserted"], 2);
+    let bad_file = std::path::PathBuf::from(m["bad_records_path"].as_str().expect("path"));
+    let bad: Vec<Value> = std::fs::read_to_string(&bad_file)
+        .expect("bad records")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    let reasons: Vec<&str> = bad
+        .iter()
+        .map(|b| b["reason"].as_str().expect("reason"))
+        .collect();
+    assert_eq!(reasons.len(), 4, "{reasons:?}");
+    assert!(reasons[0].starts_with("line 2:"), "{reasons:?}");
+    assert!(reasons.iter().any(|r| r.contains("\"abc\"")), "{reasons:?}");
+    assert!(
+        reasons.iter().any(|r| r.contains("null or empty")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("base path")),
+        "{reasons:?}"
+    );
+    assert!(!dir.path().join("outside").exists() && !t.join("..").join("outside").exists());
+    let instant = m["instant"].as_str().expect("instant");
+    let commit: Value = serde_json::from_slice(
+        &std::fs::read(t.join(format!(".hoodie/{instant}.commit"))).expect("commit"),
+    )
+    .expect("json");
+    assert_eq!(commit["extraMetadata"]["bad.records.count"], "4");
+    let mut oracle =
+        crate::support::oracle::Oracle::start(&support::oracle_python(&shared), &shared);
+    let mut ids: Vec<i64> = oracle
+        .rows(&t, "snapshot", serde_json::json!({}))
+        .iter()
+        .map(|r| r["id"].as_i64().expect("id"))
+        .collect();
+    ids.sort();
+    assert_eq!(ids, [1, 5]);
+    // CSV into the table: values that do not fit its column types, a short record.
+    let csv = dir.path().join("more.csv");
+    std::fs::write(
+        &csv,
+        "id,city,ts,v\n7,sf,2,c\neight,sf,2,x\n9,sf\n10,la,2,\"multi\nline\"\n",
+    )
+    .expect("csv");
+    let (ok, out, err) = support::run_hudi(&[
+        "write",
+        &ts,
+        "--input",
+        &csv.to_string_lossy(),
+        "--bad-records-path",
+        &bd,
+        "--json",
+    ]);
+    assert!(ok, "{err}");
+    let m: Value = serde_json::from_str(out.trim()).expect("metrics");
+    assert_eq!(
+        (m["bad_records"].as_u64(), m["records_inserted"].as_u64()),
+        (Some(2), Some(2))
+    );
+    let bad_csv =
+        std::fs::read_to_string(m["bad_records_path"].as_str().expect("path")).expect("bad");
+    assert!(
+        bad_csv.contains("line 3") && bad_csv.contains("line 4"),
+        "{bad_csv}"
+    );
+    // Only bad records: nothing to commit, and the command says so.
+    let all_bad = dir.path().join("all_bad.jsonl");
+    std::fs::write(
+        &all_bad,
+        "{\"id\":null,\"city\":\"sf\",\"ts\":2,\"v\":\"x\"}\n",
+    )
+    .expect("input");
+    let (ok, _, err) = support::run_hudi(&[
+        "write",
+        &ts,
+        "--input",
+        &all_bad.to_string_lossy(),
+        "--bad-records-path",
+        &bd,
+    ]);
+    assert!(!ok && err.contains("every input record is bad"), "{err}");
+    assert_eq!(commits(&t), 2);
+    let rows = oracle.rows(&t, "snapshot", serde_json::json!({}));
+    let multi = rows.iter().find(|r| r["id"] == 10).expect("id 10");
+    assert_eq!(
+        multi["v"], "multi\nline",
+        "a quoted newline stays in its record"
+    );
+}

@@ -283,6 +283,19 @@ fn cli_commands_work_on_s3_as_on_local_disk() {
         "bulk_insert",
     ]);
     ok(&["write", t, "--input", &s]);
+    // A log file of the upsert, walked where it lies.
+    let with_logs = ok(&["fsview", t, "--latest", "--json"])
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json"))
+        .find(|v| v["log_files"].as_u64() > Some(0))
+        .expect("a slice with a log file");
+    let log = format!(
+        "{t}/{}/{}",
+        with_logs["partition"].as_str().expect("partition"),
+        with_logs["log_file_names"][0].as_str().expect("log")
+    );
+    let blocks = ok(&["log", "show", &log, "--json"]);
+    assert!(blocks.contains("AVRO_DATA_BLOCK"), "{blocks}");
     let count: serde_json::Value =
         serde_json::from_str(ok(&["read", t, "--count", "--json"]).trim()).expect("json");
     assert_eq!(count["rows"], 250);
@@ -312,6 +325,39 @@ fn cli_commands_work_on_s3_as_on_local_disk() {
         ok_ro && out.contains("250"),
         "compacted: base files hold every row: {out}"
     );
+    // The inspection commands, as on local disk.
+    assert!(ok(&["show", t, "--json"]).contains("MERGE_ON_READ"));
+    assert_eq!(
+        ok(&["timeline", t, "--json"]).lines().count(),
+        4,
+        "3 writes and a clean"
+    );
+    assert!(ok(&["schema", t, "--json"]).contains("\"name\":\"v\""));
+    assert!(ok(&["stats", "wa", t, "--json"]).contains("\"total\""));
+    assert!(ok(&["stats", "filesizes", t, "--json"]).contains("\"ALL\""));
+    assert!(ok(&["commits", "files", t, "--json"]).lines().count() >= 4);
+    let key = "hoodie.cleaner.commits.retained";
+    ok(&["config", "set", t, &format!("{key}=4")]);
+    assert_eq!(ok(&["config", "get", t, key]).trim(), "4");
+    ok(&["checkpoint", "set", t, "--checkpoint", "topic,0:10"]);
+    assert!(ok(&["checkpoint", "get", t]).contains("topic,0:10"));
+    assert!(ok(&["repair", "markers", t]).contains("nothing to repair"));
+    ok(&["savepoint", "create", t]);
+    let sp: serde_json::Value =
+        serde_json::from_str(ok(&["savepoint", "list", t, "--json"]).trim())
+            .expect("one savepoint");
+    let sp = sp[0]["instant"].as_str().expect("instant").to_string();
+    assert!(ok(&["rollback", t]).contains("no failed writes"));
+    assert!(ok(&["archive", t]).contains("nothing to archive"));
+    // A later upsert, then the table restored to the savepoint: the rows of then.
+    let third = dir.path().join("third.jsonl");
+    std::fs::write(&third, "{\"id\":1000,\"city\":\"c0\",\"ts\":3,\"v\":1}\n").expect("input");
+    ok(&["write", t, "--input", &third.to_string_lossy()]);
+    assert!(ok(&["read", t, "--count", "--json"]).contains("251"));
+    ok(&["savepoint", "restore", t, "--instant", &sp]);
+    assert!(ok(&["read", t, "--count", "--json"]).contains("250"));
+    let v = ok(&["verify", t, "--json"]);
+    assert!(v.contains("\"healthy\":true"), "{v}");
     // hudi-rs reads the same rows from a copy of the bucket's table.
     let local = dir.path().join("copy");
     let rt = tokio::runtime::Runtime::new().expect("runtime");

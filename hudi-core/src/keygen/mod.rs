@@ -371,6 +371,18 @@ impl KeyGenerator {
         Ok(out)
     }
 
+    /// Why each row cannot be keyed (a null or empty record key, a partition path that would
+    /// leave the table, a missing field), or `None` for rows that can: what a write with a
+    /// bad-records sink sets aside. One pass when every row is good.
+    pub fn row_problems(&self, batch: &RecordBatch) -> Vec<Option<String>> {
+        if self.keys(batch).is_ok() {
+            return vec![None; batch.num_rows()];
+        }
+        (0..batch.num_rows())
+            .map(|i| self.keys(&batch.slice(i, 1)).err().map(|e| e.to_string()))
+            .collect()
+    }
+
     /// Record keys and partition paths of a batch.
     pub fn keys(&self, batch: &RecordBatch) -> Result<BatchKeys> {
         let record_keys = self.record_keys(batch)?;
@@ -413,6 +425,32 @@ mod tests {
             ],
         )
         .unwrap()
+    }
+
+    #[test]
+    fn row_problems_name_each_unkeyable_row() {
+        let g = KeyGenerator::from_table(
+            &cfg("hoodie.table.recordkey.fields=id\nhoodie.table.partition.fields=p\nhoodie.table.keygenerator.class=org.apache.hudi.keygen.SimpleKeyGenerator"),
+            &BTreeMap::new(),
+        )
+        .unwrap();
+        let p = g.row_problems(&batch());
+        assert!(p[0].is_none() && p[2].is_none(), "{p:?}");
+        assert!(p[1].as_deref().unwrap().contains("null"), "{p:?}");
+        let unsafe_part = RecordBatch::try_new(
+            Arc::new(Schema::new(vec![
+                Field::new("id", DataType::Int32, true),
+                Field::new("p", DataType::Utf8, true),
+            ])),
+            vec![
+                Arc::new(Int32Array::from(vec![1, 2])),
+                Arc::new(StringArray::from(vec!["ok", "../../etc"])),
+            ],
+        )
+        .unwrap();
+        let p = g.row_problems(&unsafe_part);
+        assert!(p[0].is_none());
+        assert!(p[1].as_deref().unwrap().contains("base path"), "{p:?}");
     }
 
     #[test]

@@ -150,6 +150,27 @@ impl WriteMetrics {
     }
 }
 
+/// Entries a caller adds to a commit's `extraMetadata`, asked for when the commit metadata is
+/// made, after the whole input has been read (counts kept while it streams, for instance).
+#[derive(Clone)]
+pub struct ExtraMetadata(Arc<dyn Fn() -> BTreeMap<String, String> + Send + Sync>);
+
+impl ExtraMetadata {
+    pub fn new(f: impl Fn() -> BTreeMap<String, String> + Send + Sync + 'static) -> Self {
+        ExtraMetadata(Arc::new(f))
+    }
+
+    fn entries(&self) -> BTreeMap<String, String> {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for ExtraMetadata {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ExtraMetadata(..)")
+    }
+}
+
 /// A write being configured; run it with [`WriteBuilder::execute`].
 #[derive(Debug, Clone)]
 pub struct WriteBuilder {
@@ -159,6 +180,7 @@ pub struct WriteBuilder {
     clock: ClockRef,
     partitions: Vec<String>,
     after_commit: Option<Arc<dyn AfterCommit>>,
+    extra_metadata: Option<ExtraMetadata>,
 }
 
 impl WriteBuilder {
@@ -170,7 +192,14 @@ impl WriteBuilder {
             clock: Arc::new(SystemClock),
             partitions: Vec::new(),
             after_commit: None,
+            extra_metadata: None,
         }
+    }
+
+    /// Entries for the commit's `extraMetadata` (Hudi's own keys, such as `schema`, win).
+    pub fn with_extra_metadata(mut self, extra: ExtraMetadata) -> Self {
+        self.extra_metadata = Some(extra);
+        self
     }
 
     /// What runs after the commit (the table's inline services).

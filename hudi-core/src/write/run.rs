@@ -397,6 +397,11 @@ impl WriteBuilder {
             let avro = schema::avro_schema(write_schema, &config.name, false, true)?;
             meta.extra_metadata.insert("schema".into(), avro);
         }
+        if let Some(extra) = &self.extra_metadata {
+            for (k, v) in extra.entries() {
+                meta.extra_metadata.entry(k).or_insert(v);
+            }
+        }
         Ok(meta)
     }
 
