@@ -9,6 +9,8 @@ use crate::error::CliError;
 use crate::output::print_json;
 use crate::StorageArgs;
 
+/// The streamer checkpoint in the latest commit's metadata: get, set.
+///
 /// The checkpoint Hudi's streamer (HoodieStreamer / DeltaStreamer) resumes from, kept in the
 /// extra metadata (`deltastreamer.checkpoint.key`) of its latest commit (delta commit on
 /// merge-on-read tables).

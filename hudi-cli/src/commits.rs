@@ -11,7 +11,9 @@ use crate::error::CliError;
 use crate::output::{print_json, print_rows};
 use crate::StorageArgs;
 
-/// Completed writes (commits, delta commits, replace commits, compactions) and what they wrote.
+/// What each completed write wrote: per write, partition or file, and write stats.
+///
+/// Completed writes are commits, delta commits, replace commits and compactions.
 ///
 /// Examples:
 ///   hudi commits show /data/events                      # one line per write, newest first

@@ -8,7 +8,14 @@ use crate::error::CliError;
 use crate::output::print_json;
 use crate::StorageArgs;
 
+/// Compaction of merge-on-read tables: schedule, run, show.
+///
+/// Examples:
+///   hudi compaction schedule /data/events --force
+///   hudi compaction run /data/events --schedule --json
+///   hudi compaction show /data/events
 #[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct CompactionArgs {
     #[command(subcommand)]
     pub command: CompactionCommand,

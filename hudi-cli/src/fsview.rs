@@ -8,6 +8,8 @@ use crate::commits::emit;
 use crate::error::CliError;
 use crate::StorageArgs;
 
+/// File groups and their slices: base and log files, sizes, pending compactions.
+///
 /// The file groups a query would read, slice by slice: base file and size, log files and
 /// their sizes (split by whether a pending compaction covers them), pending compactions.
 ///

@@ -13,8 +13,13 @@ use crate::error::CliError;
 use crate::output::print_json;
 use crate::StorageArgs;
 
-/// Log files of merge-on-read tables.
+/// Log files of merge-on-read tables: `show` walks one.
+///
+/// Examples:
+///   hudi log show /data/events/de/.f1-0_20261201153000123.log.1_0-1-0
+///   hudi log show FILE --records 5 --json
 #[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct LogArgs {
     #[command(subcommand)]
     pub command: LogCommand,

@@ -43,47 +43,26 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Write, maintain and read two example tables (copy-on-write and merge-on-read), checking every result.
     Demo(demo::DemoArgs),
-    /// Create a table (table version 6).
     Create(write::CreateArgs),
-    /// Write rows from Parquet, Arrow IPC, CSV or JSON-lines files (upsert, insert, ...).
     Write(write::WriteArgs),
-    /// Read a table's rows (snapshot, read-optimized, incremental or time travel).
     Read(read::ReadArgs),
-    /// Show a table's configuration and size.
     Show(show::ShowArgs),
-    /// List the instants of a table's active timeline (--archived: the archived one).
     Timeline(timeline::TimelineArgs),
-    /// What each completed write wrote: per write, partition or file, and write stats.
     Commits(commits::CommitsArgs),
-    /// File groups and their slices: base and log files, sizes, pending compactions.
     Fsview(fsview::FsviewArgs),
-    /// Log files: `show` walks one (blocks, headers, record counts, records).
     Log(logfile::LogArgs),
-    /// The table's schema, now or as of an instant.
     Schema(schema::SchemaArgs),
-    /// Write amplification and file-size percentiles.
     Stats(stats::StatsArgs),
-    /// Read and safely change hoodie.properties: get, set, unset.
     Config(config::ConfigArgs),
-    /// Check a table's integrity (files, footers, logs, keys, metadata); change nothing.
     Verify(verify::VerifyArgs),
-    /// Repairs (dry runs unless --apply): partition metadata, markers, properties, duplicates.
     Repair(repair::RepairArgs),
-    /// The streamer checkpoint in the latest commit's metadata: get, set.
     Checkpoint(checkpoint::CheckpointArgs),
-    /// The metadata table: `delete` turns it off.
     Metadata(metadata::MetadataArgs),
-    /// Compaction of merge-on-read tables: schedule, run, show.
     Compaction(compaction::CompactionArgs),
-    /// Delete file slices no retained commit, savepoint or pending compaction needs.
     Clean(clean::CleanArgs),
-    /// Roll back failed writes, or (--instant) the latest completed instant.
     Rollback(rollback::RollbackArgs),
-    /// Savepoints: create, list, delete, and restore the table to one.
     Savepoint(savepoint::SavepointArgs),
-    /// Move the oldest instants to the archived timeline.
     Archive(archive::ArchiveArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     ///

@@ -8,7 +8,13 @@ use crate::error::CliError;
 use crate::output::print_json;
 use crate::StorageArgs;
 
+/// The metadata table: `delete` turns it off.
+///
+/// Examples:
+///   hudi metadata delete /data/trips
+///   hudi metadata delete /data/trips --backup
 #[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct MetadataArgs {
     #[command(subcommand)]
     pub command: MetadataCommand,

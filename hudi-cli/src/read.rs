@@ -9,7 +9,17 @@ use crate::error::CliError;
 use crate::output::{Sink, TextFormat};
 use crate::StorageArgs;
 
+/// Read a table's rows (snapshot, read-optimized, incremental or time travel).
+///
+/// Examples:
+///   hudi read /data/trips --limit 20
+///   hudi read /data/trips --columns uuid,fare --format jsonl
+///   hudi read /data/trips --as-of 2025-03-31T03:06:42
+///   hudi read /data/trips --incremental --start 0 --end 20250331030645735
+///   hudi read /data/trips --read-optimized --output base.parquet
+///   hudi read s3://bucket/trips --count --json
 #[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct ReadArgs {
     /// Table path or URL.
     pub table: String,

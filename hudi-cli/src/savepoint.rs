@@ -8,7 +8,14 @@ use crate::error::CliError;
 use crate::output::print_json;
 use crate::StorageArgs;
 
+/// Savepoints: create, list, delete, and restore the table to one.
+///
+/// Examples:
+///   hudi savepoint create /data/events --comments "before backfill"
+///   hudi savepoint list /data/events --json
+///   hudi savepoint restore /data/events --instant 20250101120000000
 #[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct SavepointArgs {
     #[command(subcommand)]
     pub command: SavepointCommand,

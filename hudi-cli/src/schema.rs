@@ -8,8 +8,10 @@ use crate::error::CliError;
 use crate::output::print_json;
 use crate::StorageArgs;
 
-/// The table's schema: that of the latest commit that carries one (as Hudi resolves it), or of
-/// the latest one at or before --instant; as Arrow fields, or the Avro schema Hudi stored.
+/// The table's schema, now or as of an instant.
+///
+/// The schema of the latest commit that carries one (as Hudi resolves it), or of the latest
+/// one at or before --instant; as Arrow fields, or the Avro schema Hudi stored.
 ///
 /// Examples:
 ///   hudi schema /data/events

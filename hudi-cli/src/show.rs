@@ -7,7 +7,13 @@ use crate::error::CliError;
 use crate::output::print_json;
 use crate::StorageArgs;
 
+/// Show a table's configuration and size.
+///
+/// Examples:
+///   hudi show /data/trips
+///   hudi show s3://bucket/trips --json --storage-option aws_region=eu-west-1
 #[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct ShowArgs {
     /// Table path or URL.
     pub table: String,

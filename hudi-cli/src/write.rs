@@ -89,7 +89,14 @@ pub struct TableSpec {
     pub database: Option<String>,
 }
 
+/// Create a table (table version 6).
+///
+/// Examples:
+///   hudi create /data/trips --record-key uuid --partition-by city --precombine ts --hive-style
+///   hudi create s3://bucket/events --type mor --record-key id --index bucket --buckets 64
+///   hudi create /data/orders --record-key order_id,line --keygen complex --json
 #[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct CreateArgs {
     /// Table path or URL.
     pub table: String,
@@ -105,7 +112,22 @@ pub struct CreateArgs {
     pub storage: StorageArgs,
 }
 
+/// Write rows from Parquet, Arrow IPC, CSV or JSON-lines files (upsert, insert, ...).
+///
+/// The table is created on the first write when --record-key is given. Rows stream into the
+/// write; files are written and committed atomically, and failed writes before this one are
+/// rolled back first.
+///
+/// Examples:
+///   hudi write /data/trips --input day1.parquet --operation bulk_insert --record-key uuid --precombine ts
+///   hudi write /data/trips --input changes.jsonl              # upsert (the default)
+///   hudi write /data/trips --input 'landing/day=*/*.parquet'  # a glob, expanded in order
+///   producer | hudi write /data/trips --input -               # JSON lines from stdin
+///   hudi write /data/trips --input gone.csv --operation delete
+///   hudi write /data/trips --operation delete_partition --partitions city=paris
+///   hudi write /data/trips --input raw.jsonl --bad-records-path /data/bad --json
 #[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct WriteArgs {
     /// Table path or URL.
     pub table: String,

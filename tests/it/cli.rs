@@ -486,3 +486,27 @@ fn bad_records_are_set_aside_with_their_reason_or_fail_the_write() {
         "a quoted newline stays in its record"
     );
 }
+
+#[test]
+fn every_command_has_help_with_examples() {
+    let (ok, out, _) = support::run_hudi(&["--help"]);
+    assert!(ok);
+    let commands: Vec<&str> = out
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .collect();
+    assert!(commands.len() >= 20, "{commands:?}");
+    for c in commands {
+        let (ok, help, err) = support::run_hudi(&[c, "--help"]);
+        assert!(ok, "{c}: {err}");
+        assert!(
+            help.contains("Examples:"),
+            "`hudi {c} --help` has no examples:\n{help}"
+        );
+    }
+}
