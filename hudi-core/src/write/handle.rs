@@ -9,7 +9,7 @@ use std::time::Instant as Stopwatch;
 use std::fmt::Write as _;
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray, StringBuilder};
-use arrow::compute::{concat_batches, interleave_record_batch};
+use arrow::compute::interleave_record_batch;
 use arrow::datatypes::SchemaRef;
 
 use crate::error::{HudiError, Result};
@@ -115,6 +115,121 @@ pub(super) fn rows_with_meta(
         .map_err(|e| HudiError::arrow("building records", e))
 }
 
+/// The rows of a base file being written: a chunk's picks from the incoming rows (source 0)
+/// and the stored batches read since the last flush (sources 1..).
+struct MergeOutput<'a> {
+    incoming: &'a RecordBatch,
+    stored: Vec<RecordBatch>,
+    picks: Vec<(usize, usize)>,
+    /// Rows written so far (the position of the next one).
+    written: usize,
+    seq_prefix: String,
+}
+
+impl MergeOutput<'_> {
+    /// Picks the rows of one stored batch: kept, replaced by an update, or dropped by a
+    /// delete. Returns (updates, deletes).
+    fn merge_stored(
+        &mut self,
+        ctx: &WriteContext<'_>,
+        fg: &FileGroupWrite,
+        batch: RecordBatch,
+        position: &HashMap<usize, usize>,
+    ) -> Result<(i64, i64)> {
+        let keys = batch
+            .column_by_name(RECORD_KEY_FIELD)
+            .and_then(|c| c.as_string_opt::<i32>().cloned())
+            .ok_or_else(|| HudiError::Schema {
+                context: format!("file group {} in partition '{}'", fg.file_id, fg.partition),
+                reason: "existing base file has no string _hoodie_record_key".into(),
+            })?;
+        let order = ctx
+            .ordering_field
+            .and_then(|f| batch.column_by_name(f))
+            .cloned();
+        let stored_wins = |i: usize, incoming: usize| -> bool {
+            ctx.config.payload == Payload::Default
+                && match (&order, ctx.prepared.ordering(incoming)) {
+                    (Some(col), inc) => {
+                        let stored: OrderingValue = OrderingValue::from_array(col, i);
+                        matches!(stored.compare(inc), Some(std::cmp::Ordering::Greater))
+                    }
+                    _ => false,
+                }
+        };
+        let src = self.stored.len() + 1;
+        let (mut updates, mut deletes) = (0, 0);
+        for i in 0..batch.num_rows() {
+            let change = match keys.is_null(i) {
+                true => None,
+                false => fg.changes.get(keys.value(i)),
+            };
+            match change {
+                None => self.picks.push((src, i)),
+                Some(Change::Update(r)) if stored_wins(i, *r) => self.picks.push((src, i)),
+                Some(Change::Update(r)) => {
+                    self.picks.push((0, position[r]));
+                    updates += 1;
+                }
+                Some(Change::Delete(Some(r))) if stored_wins(i, *r) => self.picks.push((src, i)),
+                Some(Change::Delete(_)) => deletes += 1,
+            }
+        }
+        self.stored.push(batch);
+        Ok((updates, deletes))
+    }
+
+    /// Writes the picked rows (one copy, straight from their batches) with their seqnos: new
+    /// rows get this commit's, kept rows keep theirs.
+    fn flush(&mut self, writer: &mut BaseFileWriter) -> Result<()> {
+        if self.picks.is_empty() {
+            self.stored.clear();
+            return Ok(());
+        }
+        let sequential = self.stored.is_empty()
+            && self
+                .picks
+                .iter()
+                .enumerate()
+                .all(|(j, (src, row))| *src == 0 && *row == self.picks[0].1 + j);
+        let out = if sequential {
+            // A new file group's rows are the incoming ones in order: a slice, no copy.
+            self.incoming.slice(self.picks[0].1, self.picks.len())
+        } else {
+            let mut sources: Vec<&RecordBatch> = vec![self.incoming];
+            sources.extend(self.stored.iter());
+            interleave_record_batch(&sources, &self.picks)
+                .map_err(|e| HudiError::arrow("merging", e))?
+        };
+        let old_seq = out
+            .column_by_name(META_FIELDS[1])
+            .and_then(|c| c.as_string_opt::<i32>().cloned());
+        let n = self.picks.len();
+        let mut seq = StringBuilder::with_capacity(n, n * (self.seq_prefix.len() + 6));
+        for (j, (src, _)) in self.picks.iter().enumerate() {
+            if *src == 0 {
+                write!(seq, "{}{}", self.seq_prefix, self.written + j).map_err(|e| {
+                    HudiError::Internal {
+                        what: format!("seqno: {e}"),
+                    }
+                })?;
+                seq.append_value("");
+            } else {
+                match old_seq.as_ref().filter(|s| !s.is_null(j)) {
+                    Some(s) => seq.append_value(s.value(j)),
+                    None => seq.append_null(),
+                }
+            }
+        }
+        let out = replace_column(&out, META_FIELDS[1], Arc::new(seq.finish()))?;
+        writer.write(&out)?;
+        self.written += n;
+        self.picks.clear();
+        self.stored.clear();
+        Ok(())
+    }
+}
+
 /// Writes the file group's new base file; returns its write stat.
 pub async fn write_file_group(
     ctx: &WriteContext<'_>,
@@ -147,103 +262,55 @@ pub async fn write_file_group(
     };
     create_marker(ctx.storage, ctx.instant, &rel, kind).await?;
 
-    // Existing rows, aligned to the write schema.
-    let existing = match &fg.existing {
-        Some(b) => {
-            let bytes = ctx.storage.get(&b.path).await?;
-            let display = ctx.storage.display(&b.path);
-            let file = ParquetFile::new(display.clone(), bytes);
-            let mut batches = Vec::new();
-            for batch in file.read(None)? {
-                batches.push(align_batch(&batch?, &ctx.schema, &display)?);
-            }
-            concat_batches(&ctx.schema, &batches).map_err(|e| HudiError::arrow(display, e))?
-        }
-        None => RecordBatch::new_empty(ctx.schema.clone()),
-    };
-    let existing_keys = existing
-        .column_by_name(RECORD_KEY_FIELD)
-        .and_then(|c| c.as_string_opt::<i32>().cloned())
-        .ok_or_else(|| HudiError::Schema {
-            context: format!("file group {} in partition '{}'", fg.file_id, fg.partition),
-            reason: "existing base file has no string _hoodie_record_key".into(),
-        })?;
-    let existing_order = ctx
-        .ordering_field
-        .and_then(|f| existing.column_by_name(f))
-        .cloned();
+    // Every input row the group may take (updates can still lose to the stored row), once.
+    let mut candidates: Vec<usize> = fg
+        .changes
+        .values()
+        .filter_map(|c| match c {
+            Change::Update(r) => Some(*r),
+            Change::Delete(_) => None,
+        })
+        .collect();
+    candidates.extend(&fg.inserts);
+    let position: HashMap<usize, usize> = candidates
+        .iter()
+        .enumerate()
+        .map(|(p, r)| (*r, p))
+        .collect();
+    // Seqnos of new rows depend on their final position, and the writer sets the file-name
+    // column: both are set while writing.
+    let incoming = rows_with_meta(ctx, &candidates, vec![String::new(); candidates.len()], "")?;
 
-    let mut input_rows: Vec<usize> = Vec::new();
-    let mut picks: Vec<(usize, usize)> = Vec::new();
+    let mut out = MergeOutput {
+        incoming: &incoming,
+        stored: Vec::new(),
+        picks: Vec::new(),
+        written: 0,
+        seq_prefix: format!("{}_{task}_", ctx.instant),
+    };
     let (mut updates, mut deletes) = (0i64, 0i64);
-    for i in 0..existing.num_rows() {
-        let change = if existing_keys.is_null(i) {
-            None
-        } else {
-            fg.changes.get(existing_keys.value(i))
-        };
-        let stored_wins = |incoming: usize| -> bool {
-            ctx.config.payload == Payload::Default
-                && match (&existing_order, ctx.prepared.ordering(incoming)) {
-                    (Some(col), inc) => {
-                        let stored: OrderingValue = OrderingValue::from_array(col, i);
-                        matches!(stored.compare(inc), Some(std::cmp::Ordering::Greater))
-                    }
-                    _ => false,
-                }
-        };
-        match change {
-            None => picks.push((0, i)),
-            Some(Change::Update(r)) if stored_wins(*r) => picks.push((0, i)),
-            Some(Change::Update(r)) => {
-                picks.push((1, input_rows.len()));
-                input_rows.push(*r);
-                updates += 1;
+    // The stored rows stream through, one batch at a time: none is held beyond its chunk.
+    if let Some(b) = &fg.existing {
+        let bytes = ctx.storage.get(&b.path).await?;
+        let display = ctx.storage.display(&b.path);
+        let file = ParquetFile::new(display.clone(), bytes);
+        for batch in file.read(None)? {
+            let batch = align_batch(&batch?, &ctx.schema, &display)?;
+            let (u, d) = out.merge_stored(ctx, fg, batch, &position)?;
+            updates += u;
+            deletes += d;
+            if out.picks.len() >= WRITE_CHUNK {
+                out.flush(&mut writer)?;
             }
-            Some(Change::Delete(Some(r))) if stored_wins(*r) => picks.push((0, i)),
-            Some(Change::Delete(_)) => deletes += 1,
         }
     }
     for r in &fg.inserts {
-        picks.push((1, input_rows.len()));
-        input_rows.push(*r);
-    }
-    // Seqnos of new rows depend on their final position, and the writer sets the file-name
-    // column: both are set while writing.
-    let incoming = rows_with_meta(ctx, &input_rows, vec![String::new(); input_rows.len()], "")?;
-
-    let seq_prefix = format!("{}_{task}_", ctx.instant);
-    let only_inserts = existing.num_rows() == 0;
-    for (chunk_no, chunk) in picks.chunks(WRITE_CHUNK).enumerate() {
-        let base_pos = chunk_no * WRITE_CHUNK;
-        // A new file group's rows are the incoming ones in order: slices, no copy.
-        let out = if only_inserts {
-            incoming.slice(base_pos, chunk.len())
-        } else {
-            interleave_record_batch(&[&existing, &incoming], chunk)
-                .map_err(|e| HudiError::arrow("merging", e))?
-        };
-        let old_seq = out
-            .column_by_name(META_FIELDS[1])
-            .and_then(|c| c.as_string_opt::<i32>().cloned());
-        let mut seq =
-            StringBuilder::with_capacity(chunk.len(), chunk.len() * (seq_prefix.len() + 6));
-        for (j, (src, _)) in chunk.iter().enumerate() {
-            if *src == 1 {
-                write!(seq, "{seq_prefix}{}", base_pos + j).map_err(|e| HudiError::Internal {
-                    what: format!("seqno: {e}"),
-                })?;
-                seq.append_value("");
-            } else {
-                match old_seq.as_ref().filter(|s| !s.is_null(j)) {
-                    Some(s) => seq.append_value(s.value(j)),
-                    None => seq.append_null(),
-                }
-            }
+        out.picks.push((0, position[r]));
+        if out.picks.len() >= WRITE_CHUNK {
+            out.flush(&mut writer)?;
         }
-        let out = replace_column(&out, META_FIELDS[1], Arc::new(seq.finish()))?;
-        writer.write(&out)?;
     }
+    out.flush(&mut writer)?;
     let rows = writer.rows();
     let size = writer.finish(ctx.storage).await? as i64;
     let elapsed = started.elapsed().as_millis() as i64;
