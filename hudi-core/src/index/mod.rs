@@ -87,6 +87,73 @@ async fn scan_file_keys(
     Ok(())
 }
 
+/// Looks for `want` in one base file: its footer's key range and Bloom filter first (with
+/// `kind.bloom`), then its key column. Returns whether the keys were read, and the hits.
+#[allow(clippy::too_many_arguments)]
+async fn lookup_file(
+    storage: &Storage,
+    kind: IndexKind,
+    prune_by_ranges: bool,
+    ordering_field: Option<&str>,
+    s: &FileSlice,
+    base: &crate::fs_view::BaseFile,
+    bucket: &str,
+    want: &HashSet<&str>,
+) -> Result<(bool, Vec<((String, String), RecordLocation)>)> {
+    let candidates: Vec<&str> = match kind.bloom {
+        true => {
+            let kv = read_footer_kv(storage, &base.path, base.size).await?;
+            let (min, max) = (kv.get(MIN_RECORD_KEY), kv.get(MAX_RECORD_KEY));
+            let bloom = match kv.get(FOOTER_KEY) {
+                Some(b) => Some(BloomFilter::deserialize(
+                    b,
+                    kv.get(TYPE_CODE_KEY).map(String::as_str),
+                    &storage.display(&base.path),
+                )?),
+                None => None,
+            };
+            want.iter()
+                .copied()
+                .filter(|k| {
+                    !prune_by_ranges
+                        || match (min, max) {
+                            (Some(lo), Some(hi)) => *k >= lo.as_str() && *k <= hi.as_str(),
+                            _ => true,
+                        }
+                })
+                .filter(|k| bloom.as_ref().is_none_or(|b| b.might_contain(k)))
+                .collect()
+        }
+        false => want.iter().copied().collect(),
+    };
+    if candidates.is_empty() {
+        return Ok((false, Vec::new()));
+    }
+    let group = FileGroupId {
+        partition: s.partition.clone(),
+        file_id: s.file_id.clone(),
+    };
+    let candidates: HashSet<&str> = candidates.into_iter().collect();
+    let mut hits = Vec::new();
+    let mut hit = |k: &str, ordering: OrderingValue| {
+        let loc = RecordLocation {
+            group: group.clone(),
+            base_instant: s.base_instant.clone(),
+            ordering,
+        };
+        hits.push(((k.to_string(), bucket.to_string()), loc));
+    };
+    scan_file_keys(
+        storage,
+        &base.path,
+        ordering_field,
+        Some(&candidates),
+        &mut hit,
+    )
+    .await?;
+    Ok((true, hits))
+}
+
 /// Looks up `(record key, partition)` pairs among the latest base files `slices`.
 /// Non-global indexes only look in the record's own partition; global ones anywhere (the
 /// result is keyed by record key alone then). Returns the location of each found key.
@@ -105,66 +172,39 @@ pub async fn lookup(
         let bucket = if global { "" } else { p.as_str() };
         wanted.entry(bucket).or_default().insert(k.as_str());
     }
-    let mut found: HashMap<(String, String), RecordLocation> = HashMap::new();
-    let mut stats = LookupStats::default();
-    for s in slices {
-        let Some(base) = &s.base_file else { continue };
-        let bucket = if global { "" } else { s.partition.as_str() };
-        let Some(want) = wanted.get(bucket) else {
-            continue;
-        };
-        stats.files_considered += 1;
-        let candidates: Vec<&str> = match kind.bloom {
-            true => {
-                let kv = read_footer_kv(storage, &base.path, base.size).await?;
-                let (min, max) = (kv.get(MIN_RECORD_KEY), kv.get(MAX_RECORD_KEY));
-                let bloom = match kv.get(FOOTER_KEY) {
-                    Some(b) => Some(BloomFilter::deserialize(
-                        b,
-                        kv.get(TYPE_CODE_KEY).map(String::as_str),
-                        &storage.display(&base.path),
-                    )?),
-                    None => None,
-                };
-                want.iter()
-                    .copied()
-                    .filter(|k| {
-                        !prune_by_ranges
-                            || match (min, max) {
-                                (Some(lo), Some(hi)) => *k >= lo.as_str() && *k <= hi.as_str(),
-                                _ => true,
-                            }
-                    })
-                    .filter(|k| bloom.as_ref().is_none_or(|b| b.might_contain(k)))
-                    .collect()
-            }
-            false => want.iter().copied().collect(),
-        };
-        if candidates.is_empty() {
-            continue;
-        }
-        stats.files_read += 1;
-        let group = FileGroupId {
-            partition: s.partition.clone(),
-            file_id: s.file_id.clone(),
-        };
-        let candidates: HashSet<&str> = candidates.into_iter().collect();
-        let mut hit = |k: &str, ordering: OrderingValue| {
-            let loc = RecordLocation {
-                group: group.clone(),
-                base_instant: s.base_instant.clone(),
-                ordering,
-            };
-            found.insert((k.to_string(), bucket.to_string()), loc);
-        };
-        scan_file_keys(
+    // The files to look in, each with the keys wanted there; looked into on several cores
+    // (each Bloom check is 30 hashes, and a file's candidates are all its partition's keys).
+    let relevant: Vec<(&FileSlice, &crate::fs_view::BaseFile, &str, &HashSet<&str>)> = slices
+        .iter()
+        .filter_map(|s| {
+            let base = s.base_file.as_ref()?;
+            let bucket = if global { "" } else { s.partition.as_str() };
+            wanted.get(bucket).map(|want| (*s, base, bucket, want))
+        })
+        .collect();
+    let looked = crate::io::parallel::each_file_group(relevant.len(), |i| {
+        let (s, base, bucket, want) = relevant[i];
+        lookup_file(
             storage,
-            &base.path,
+            kind,
+            prune_by_ranges,
             ordering_field,
-            Some(&candidates),
-            &mut hit,
+            s,
+            base,
+            bucket,
+            want,
         )
-        .await?;
+    })
+    .await?;
+    let mut found: HashMap<(String, String), RecordLocation> = HashMap::new();
+    let mut stats = LookupStats {
+        files_considered: relevant.len(),
+        files_read: 0,
+    };
+    // In slice order, as a sequential scan would find them.
+    for (read, hits) in looked {
+        stats.files_read += usize::from(read);
+        found.extend(hits);
     }
     Ok((found, stats))
 }
