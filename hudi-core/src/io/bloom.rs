@@ -52,16 +52,46 @@ pub fn murmur_hadoop(data: &[u8], seed: i32) -> i32 {
     h
 }
 
-/// Bit positions of a key: each hash seeds the next; `abs(h % vectorSize)` with Java's `%`.
+/// `a % d` for a fixed `d > 0` by two multiplications instead of a division (Lemire, Kaser
+/// and Kurz, "Faster remainder by direct computation", 2019): exact for every `u32`.
+#[derive(Debug, Clone, Copy)]
+struct FastRem {
+    d: u32,
+    m: u64,
+}
+
+impl FastRem {
+    fn new(d: u32) -> Self {
+        FastRem {
+            d,
+            m: (u64::MAX / u64::from(d.max(1))).wrapping_add(1),
+        }
+    }
+
+    fn rem(&self, a: u32) -> u32 {
+        if self.d <= 1 {
+            return 0;
+        }
+        let low = self.m.wrapping_mul(u64::from(a));
+        ((u128::from(low) * u128::from(self.d)) >> 64) as u32
+    }
+}
+
+/// Bit positions of a key: each hash seeds the next; `abs(h % vectorSize)` with Java's `%`,
+/// which is `|h| mod vectorSize` for a positive size.
 pub fn hash_positions(
     key: &[u8],
     nb_hash: i32,
     vector_size: i32,
 ) -> impl Iterator<Item = usize> + '_ {
     let mut seed = 0i32;
+    let fast = (vector_size > 0).then(|| FastRem::new(vector_size as u32));
     (0..nb_hash).map(move |_| {
         seed = murmur_hadoop(key, seed);
-        (seed.wrapping_rem(vector_size)).unsigned_abs() as usize
+        match fast {
+            Some(f) => f.rem(seed.unsigned_abs()) as usize,
+            None => (seed.wrapping_rem(vector_size)).unsigned_abs() as usize,
+        }
     })
 }
 
@@ -398,6 +428,27 @@ pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fast_remainder_equals_javas_abs_of_remainder() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for d in [1i32, 2, 3, 7, 1000, 2_587_966, 431_328, i32::MAX] {
+            let f = FastRem::new(d as u32);
+            let check = |h: i32| {
+                let java = (h.wrapping_rem(d)).unsigned_abs();
+                assert_eq!(f.rem(h.unsigned_abs()), java, "{h} % {d}");
+            };
+            for h in [0, 1, -1, i32::MIN, i32::MAX, i32::MIN + 1, d, -d] {
+                check(h);
+            }
+            for _ in 0..100_000 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                check(x as i32);
+            }
+        }
+    }
 
     #[test]
     fn murmur_matches_the_spec_vectors() {
