@@ -71,11 +71,15 @@ pub async fn run(a: VerifyArgs) -> Result<(), CliError> {
         }
         Err(e) => return Err(e.into()),
     };
+    let (bar, progress) = crate::progress::Bar::new();
     let opts = VerifyOptions {
         global_keys: a.global_keys,
         skip_keys: a.skip_keys,
+        progress: Some(progress),
     };
-    let r = verify(&table, opts).await?;
+    let r = verify(&table, opts).await;
+    bar.finish();
+    let r = r?;
     let summary = format!(
         "{} instants, {} base files, {} log files, {} records checked; {} files of pending instants",
         r.instants,

@@ -350,6 +350,32 @@ fn log_schema_stats_and_config_commands() {
         10_400
     );
 
+    // A pending compaction: the timeline lists it as incomplete, fsview names it on the
+    // slices it covers and counts their logs as scheduled.
+    let (ok, out, err) =
+        support::run_hudi(&["compaction", "schedule", &mor_s, "--force", "--json"]);
+    assert!(ok, "{err}");
+    let planned: Value = serde_json::from_str(out.trim()).expect("json");
+    let planned = planned["scheduled"]
+        .as_str()
+        .expect("a compaction was planned");
+    let (ok, out, _) = support::run_hudi(&["timeline", &mor_s, "--incomplete"]);
+    assert!(
+        ok && out.contains(planned) && out.contains("compaction"),
+        "{out}"
+    );
+    let slices = json_lines(&["fsview", &mor_s, "--latest", "--json"]);
+    let covered: Vec<&Value> = slices
+        .iter()
+        .filter(|s| s["pending_compaction"].as_str() == Some(planned))
+        .collect();
+    assert!(!covered.is_empty(), "{slices:?}");
+    assert!(covered
+        .iter()
+        .any(|s| s["log_size_scheduled"].as_u64() > Some(0)));
+    let (ok, _, err) = support::run_hudi(&["compaction", "run", &mor_s]);
+    assert!(ok, "{err}");
+
     // The streamer checkpoint: none yet; set lands in the latest delta commit's extra metadata.
     let (ok, _, err) = support::run_hudi(&["checkpoint", "get", &mor_s]);
     assert!(!ok && err.contains("no commit"), "{err}");

@@ -116,16 +116,19 @@ pub(super) async fn log_files(
     storage: &Storage,
     table: &Table,
     view: &FileSystemView,
+    progress: Option<&crate::services::Progress>,
 ) -> Result<(Vec<Finding>, usize)> {
     let (schema, _) = table.schema().await?;
     let mut out = Vec::new();
     let mut count = 0;
-    let logs = view
+    let logs: Vec<_> = view
         .groups
         .values()
         .flat_map(|g| g.slices.values())
-        .flat_map(|s| s.log_files.iter());
-    for l in logs {
+        .flat_map(|s| s.log_files.iter())
+        .collect();
+    for l in &logs {
+        crate::services::report(progress, "verify", "log files", count, logs.len());
         count += 1;
         let bytes = match storage.get(&l.path).await {
             Ok(b) => b,

@@ -21,15 +21,18 @@ const MAX_NAMED_DUPLICATES: usize = 20;
 pub(super) async fn footers(
     storage: &Storage,
     view: &FileSystemView,
+    progress: Option<&crate::services::Progress>,
 ) -> Result<(Vec<Finding>, usize)> {
     let mut out = Vec::new();
     let mut count = 0;
-    let bases = view
+    let bases: Vec<&BaseFile> = view
         .groups
         .values()
         .flat_map(|g| g.slices.values())
-        .filter_map(|s| s.base_file.as_ref());
-    for b in bases {
+        .filter_map(|s| s.base_file.as_ref())
+        .collect();
+    for b in bases.iter().copied() {
+        crate::services::report(progress, "verify", "base files", count, bases.len());
         count += 1;
         if let Err(e) = footer(storage, b, &mut out).await {
             out.push(finding(Check::Footer, &b.path, e.to_string()));

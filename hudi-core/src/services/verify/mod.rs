@@ -88,12 +88,14 @@ impl VerifyReport {
 }
 
 /// How a verification runs.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Clone, Default)]
 pub struct VerifyOptions {
     /// Record keys must be unique across the table (a global index), not only per partition.
     pub global_keys: bool,
     /// Skip reading every base file's keys (footers, Bloom filters, duplicates): quicker.
     pub skip_keys: bool,
+    /// Told of each log and base file checked.
+    pub progress: Option<crate::services::Progress>,
 }
 
 /// Directories (relative paths; `""` is the base path) that hold data files but no partition
@@ -158,11 +160,13 @@ pub async fn verify(table: &Table, opts: VerifyOptions) -> Result<VerifyReport> 
     report.findings.extend(files::partition_metadata(&listing));
 
     let view = FileSystemView::load(storage, tl, None).await?;
-    let (log_findings, logs) = files::log_files(storage, table, &view).await?;
+    let (log_findings, logs) =
+        files::log_files(storage, table, &view, opts.progress.as_ref()).await?;
     report.findings.extend(log_findings);
     report.log_files = logs;
     if !opts.skip_keys {
-        let (footer_findings, bases) = keys::footers(storage, &view).await?;
+        let (footer_findings, bases) =
+            keys::footers(storage, &view, opts.progress.as_ref()).await?;
         report.findings.extend(footer_findings);
         report.base_files = bases;
         if table.config().populate_meta_fields {
