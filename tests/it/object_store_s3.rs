@@ -64,12 +64,8 @@ async fn upload(local: &Path, storage: &Storage) {
     }
 }
 
-#[test]
-fn tables_on_s3_read_like_local_ones() {
-    let Some(shared) = support::shared_dir("tables_on_s3_read_like_local_ones") else {
-        return;
-    };
-    let python = support::oracle_python(&shared);
+/// A moto server on a free loopback port with one empty bucket; stopped when dropped.
+fn moto_with_bucket(shared: &Path, python: &Path, bucket: &str) -> (Moto, String) {
     let port = free_port();
     let start = shared.join("oracle/start_moto.sh");
     let out = Command::new("bash")
@@ -82,17 +78,17 @@ fn tables_on_s3_read_like_local_ones() {
         "moto: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let _moto = Moto {
+    let moto = Moto {
         stop: start,
         pid: String::from_utf8_lossy(&out.stdout).trim().to_string(),
     };
     let endpoint = format!("http://127.0.0.1:{port}");
-    let made = Command::new(&python)
+    let made = Command::new(python)
         .args([
             "-c",
             &format!(
                 "import boto3; boto3.client('s3', endpoint_url='{endpoint}', region_name='us-east-1', \
-                 aws_access_key_id='test', aws_secret_access_key='test').create_bucket(Bucket='lake')"
+                 aws_access_key_id='test', aws_secret_access_key='test').create_bucket(Bucket='{bucket}')"
             ),
         ])
         .output()
@@ -102,6 +98,16 @@ fn tables_on_s3_read_like_local_ones() {
         "{}",
         String::from_utf8_lossy(&made.stderr)
     );
+    (moto, endpoint)
+}
+
+#[test]
+fn tables_on_s3_read_like_local_ones() {
+    let Some(shared) = support::shared_dir("tables_on_s3_read_like_local_ones") else {
+        return;
+    };
+    let python = support::oracle_python(&shared);
+    let (_moto, endpoint) = moto_with_bucket(&shared, &python, "lake");
 
     let opts: HashMap<String, String> = [
         ("aws_endpoint", endpoint.as_str()),
@@ -188,38 +194,7 @@ fn cli_commands_work_on_s3_as_on_local_disk() {
         return;
     };
     let python = support::oracle_python(&shared);
-    let port = free_port();
-    let start = shared.join("oracle/start_moto.sh");
-    let out = Command::new("bash")
-        .arg(&start)
-        .args(["start", &port.to_string()])
-        .output()
-        .expect("start moto");
-    assert!(
-        out.status.success(),
-        "moto: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let _moto = Moto {
-        stop: start,
-        pid: String::from_utf8_lossy(&out.stdout).trim().to_string(),
-    };
-    let endpoint = format!("http://127.0.0.1:{port}");
-    let made = Command::new(&python)
-        .args([
-            "-c",
-            &format!(
-                "import boto3; boto3.client('s3', endpoint_url='{endpoint}', region_name='us-east-1', \
-                 aws_access_key_id='test', aws_secret_access_key='test').create_bucket(Bucket='cli')"
-            ),
-        ])
-        .output()
-        .expect("create bucket");
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
+    let (_moto, endpoint) = moto_with_bucket(&shared, &python, "cli");
     let so = [
         format!("aws_endpoint={endpoint}"),
         "aws_allow_http=true".to_string(),
