@@ -117,7 +117,7 @@ pub(super) struct Duplicates {
 }
 
 /// No record key twice in the snapshot: within a partition, or (`global`) across the table.
-/// Holds every key of the table in memory.
+/// Holds the keys of one partition at a time (of the whole table for a global check).
 pub(super) async fn duplicates(
     table: &Table,
     global: bool,
@@ -128,10 +128,72 @@ pub(super) async fn duplicates(
         PARTITION_PATH_FIELD.to_string(),
         COMMIT_TIME_FIELD.to_string(),
     ];
-    let mut scan = table.read().with_columns(columns).stream().await?;
+    let (schema, _) = table.schema().await?;
+    let opts = crate::read::ReadOptions {
+        columns: Some(columns),
+        ..Default::default()
+    };
+    let plan = crate::read::plan(
+        table.storage(),
+        table.config(),
+        table.timeline(),
+        schema,
+        &opts,
+    )
+    .await?;
+    // One partition at a time (the whole table for a global check): only its keys are held.
+    let mut scopes: Vec<Vec<crate::fs_view::FileSlice>> = Vec::new();
+    if global {
+        scopes.push(plan.slices.clone());
+    } else {
+        let mut by_part: std::collections::BTreeMap<&str, Vec<_>> = Default::default();
+        for s in &plan.slices {
+            by_part
+                .entry(s.partition.as_str())
+                .or_default()
+                .push(s.clone());
+        }
+        scopes.extend(by_part.into_values());
+    }
+    let mut dups = Vec::new();
+    let mut records = 0;
+    for slices in scopes {
+        let mut scoped = plan.clone();
+        scoped.slices = slices;
+        let (d, n) = scope_duplicates(scoped.stream(table.storage().clone()), global).await?;
+        dups.extend(d);
+        records += n;
+    }
+    dups.sort();
+    let inserted = |commits: &[String]| {
+        commits.iter().any(|c| {
+            operations
+                .get(c)
+                .is_none_or(|op| INSERTS.contains(&op.as_str()))
+        })
+    };
+    let (allowed, wrong): (Vec<_>, Vec<_>) = dups.into_iter().partition(|(_, c)| inserted(c));
+    Ok(Duplicates {
+        errors: named(&wrong, global, ""),
+        warnings: named(
+            &allowed,
+            global,
+            " (written by an insert, which Hudi does not deduplicate against the table)",
+        ),
+        records,
+    })
+}
+
+type KeyCopies = ((String, String), Vec<String>);
+
+/// The keys found more than once in one scope's rows, with the commits of their copies.
+async fn scope_duplicates(
+    mut batches: futures::stream::BoxStream<'static, Result<arrow::array::RecordBatch>>,
+    global: bool,
+) -> Result<(Vec<KeyCopies>, usize)> {
     let mut seen: HashMap<(String, String), Vec<String>> = HashMap::new();
     let mut records = 0;
-    while let Some(batch) = scan.batches.try_next().await? {
+    while let Some(batch) = batches.try_next().await? {
         records += batch.num_rows();
         let col = |name: &str| {
             batch
@@ -163,28 +225,11 @@ pub(super) async fn duplicates(
                 .push(commit);
         }
     }
-    let mut dups: Vec<_> = seen.into_iter().filter(|(_, c)| c.len() > 1).collect();
-    dups.sort();
-    let inserted = |commits: &[String]| {
-        commits.iter().any(|c| {
-            operations
-                .get(c)
-                .is_none_or(|op| INSERTS.contains(&op.as_str()))
-        })
-    };
-    let (allowed, wrong): (Vec<_>, Vec<_>) = dups.into_iter().partition(|(_, c)| inserted(c));
-    Ok(Duplicates {
-        errors: named(&wrong, global, ""),
-        warnings: named(
-            &allowed,
-            global,
-            " (written by an insert, which Hudi does not deduplicate against the table)",
-        ),
-        records,
-    })
+    let dups = seen.into_iter().filter(|(_, c)| c.len() > 1).collect();
+    Ok((dups, records))
 }
 
-fn named(dups: &[((String, String), Vec<String>)], global: bool, why: &str) -> Vec<Finding> {
+fn named(dups: &[KeyCopies], global: bool, why: &str) -> Vec<Finding> {
     let mut out: Vec<Finding> = dups
         .iter()
         .take(MAX_NAMED_DUPLICATES)
