@@ -76,17 +76,21 @@ impl BadRecords {
         if problems.iter().all(Option::is_none) {
             return Ok(batch);
         }
-        let rows = rows_as_json(&batch)?;
-        for (row, why) in rows.into_iter().zip(&problems) {
-            if let Some(why) = why {
-                self.record(source, why, row)?;
-            }
-        }
-        let keep = BooleanArray::from(problems.iter().map(Option::is_none).collect::<Vec<_>>());
-        arrow::compute::filter_record_batch(&batch, &keep).map_err(|source| CliError::Format {
+        let fmt = |source| CliError::Format {
             format: "arrow",
             source,
-        })
+        };
+        // Only the bad rows are turned into JSON.
+        let bad = BooleanArray::from(problems.iter().map(Option::is_some).collect::<Vec<_>>());
+        let bad_rows = arrow::compute::filter_record_batch(&batch, &bad).map_err(fmt)?;
+        for (row, why) in rows_as_json(&bad_rows)?
+            .into_iter()
+            .zip(problems.iter().flatten())
+        {
+            self.record(source, why, row)?;
+        }
+        let keep = arrow::compute::not(&bad).map_err(fmt)?;
+        arrow::compute::filter_record_batch(&batch, &keep).map_err(fmt)
     }
 
     pub fn finish(&mut self) -> Result<(), CliError> {

@@ -83,12 +83,7 @@ impl CommitIndex {
             .completed_writes()
             .map(|i| (i.requested().clone(), i.completion().cloned()))
             .collect();
-        let earliest_active = timeline
-            .instants()
-            .iter()
-            .filter(|i| i.action().is_write() || i.planned_action.is_write())
-            .map(|i| i.requested().clone())
-            .min();
+        let earliest_active = timeline.earliest_write().cloned();
         let pending_compactions = timeline
             .pending()
             .filter(|i| i.action() == Action::Compaction)

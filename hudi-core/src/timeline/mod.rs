@@ -233,6 +233,16 @@ impl Timeline {
         })
     }
 
+    /// The earliest write instant (completed or planned) of the active timeline: anything
+    /// older has been archived, and counts as committed.
+    pub fn earliest_write(&self) -> Option<&InstantTime> {
+        self.instants
+            .iter()
+            .filter(|i| i.action().is_write() || i.planned_action.is_write())
+            .map(|i| i.requested())
+            .min()
+    }
+
     /// The last completed clean and its metadata, if a clean has run.
     pub async fn last_clean(&self) -> Result<Option<(InstantTime, metadata::CleanMetadata)>> {
         let Some(c) = self

@@ -37,12 +37,7 @@ pub(super) fn orphans(
 ) -> (Vec<Finding>, Vec<String>) {
     let completed: HashSet<&InstantTime> = tl.completed_writes().map(|i| i.requested()).collect();
     let pending: HashSet<&InstantTime> = tl.pending().map(|i| i.requested()).collect();
-    let earliest = tl
-        .instants()
-        .iter()
-        .filter(|i| i.action().is_write() || i.planned_action.is_write())
-        .map(|i| i.requested())
-        .min();
+    let earliest = tl.earliest_write();
     let archived = |t: &InstantTime| earliest.is_none_or(|e| t < e);
     let (mut out, mut pending_files) = (Vec::new(), Vec::new());
     for (path, f) in &listing.files {
