@@ -6,7 +6,7 @@
 //! keyed: a null or empty record key, a partition value that would leave the table's base path
 //! (every input format).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -15,6 +15,8 @@ use std::sync::{Arc, Mutex};
 use arrow::array::{BooleanArray, RecordBatch};
 use arrow::datatypes::SchemaRef;
 use hudi_core::keygen::KeyGenerator;
+use hudi_core::storage::Storage;
+use hudi_core::HudiError;
 use serde_json::{json, Value};
 
 use crate::error::CliError;
@@ -24,12 +26,33 @@ const JSON_BATCH: usize = 8192;
 
 /// The file bad records go to, and how many went.
 pub struct BadRecords {
-    pub path: PathBuf,
+    /// Where they are (a local path or a URL), as the commit's metadata names it.
+    pub path: String,
+    /// The local file written: `path` itself, or a spool uploaded to `remote` at the end.
+    local: PathBuf,
     out: BufWriter<File>,
+    remote: Option<Remote>,
     pub count: u64,
     keygen: KeyGenerator,
     /// The table's columns (meta columns left out): JSON lines must fit their types.
     table_schema: Option<SchemaRef>,
+}
+
+/// An object-store destination and the local spool its records gather in first.
+struct Remote {
+    storage: Storage,
+    name: String,
+    spool: tempfile::TempPath,
+}
+
+/// What is left to do for bad records that go to an object store: one upload.
+pub struct Upload(Remote);
+
+impl Upload {
+    pub async fn run(self) -> Result<(), HudiError> {
+        let r = self.0;
+        r.storage.put_file(&r.name, &r.spool).await
+    }
 }
 
 pub type Shared = Arc<Mutex<BadRecords>>;
@@ -42,22 +65,47 @@ fn write_err(path: &Path, source: std::io::Error) -> CliError {
 }
 
 impl BadRecords {
-    /// Creates `DIR/bad-records-<millis>.jsonl` (and DIR).
+    /// Creates `DIR/bad-records-<millis>.jsonl` (and DIR); a DIR that is a URL
+    /// (`s3://bucket/bad`) gets the file uploaded when the input ends, before the commit.
     pub fn create(
-        dir: &Path,
+        dir: &str,
+        storage: &HashMap<String, String>,
         keygen: KeyGenerator,
         table_schema: Option<SchemaRef>,
     ) -> Result<Shared, CliError> {
-        std::fs::create_dir_all(dir).map_err(|e| write_err(dir, e))?;
         let stamp = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis())
             .unwrap_or(0);
-        let path = dir.join(format!("bad-records-{stamp}.jsonl"));
-        let file = File::create(&path).map_err(|e| write_err(&path, e))?;
+        let name = format!("bad-records-{stamp}.jsonl");
+        let (path, local, remote) = if dir.contains("://") {
+            let storage = Storage::open(dir, storage)?;
+            let spool = tempfile::NamedTempFile::new()
+                .map_err(|e| write_err(&std::env::temp_dir(), e))?
+                .into_temp_path();
+            let path = format!("{}/{name}", dir.trim_end_matches('/'));
+            let local = spool.to_path_buf();
+            (
+                path,
+                local,
+                Some(Remote {
+                    storage,
+                    name,
+                    spool,
+                }),
+            )
+        } else {
+            let dir = Path::new(dir);
+            std::fs::create_dir_all(dir).map_err(|e| write_err(dir, e))?;
+            let local = dir.join(name);
+            (local.to_string_lossy().to_string(), local, None)
+        };
+        let file = File::create(&local).map_err(|e| write_err(&local, e))?;
         Ok(Arc::new(Mutex::new(BadRecords {
             path,
+            local,
             out: BufWriter::new(file),
+            remote,
             count: 0,
             keygen,
             table_schema,
@@ -67,7 +115,7 @@ impl BadRecords {
     fn record(&mut self, source: &str, reason: &str, record: Value) -> Result<(), CliError> {
         self.count += 1;
         let line = json!({"source": source, "reason": reason, "record": record});
-        writeln!(self.out, "{line}").map_err(|e| write_err(&self.path, e))
+        writeln!(self.out, "{line}").map_err(|e| write_err(&self.local, e))
     }
 
     /// Keeps the rows of `batch` that can be keyed; the others are written out.
@@ -93,18 +141,20 @@ impl BadRecords {
         arrow::compute::filter_record_batch(&batch, &keep).map_err(fmt)
     }
 
-    pub fn finish(&mut self) -> Result<(), CliError> {
-        self.out.flush().map_err(|e| write_err(&self.path, e))
+    /// Flushes the file; for an object store, hands over the upload still to run (once).
+    pub fn finish(&mut self) -> Result<Option<Upload>, HudiError> {
+        self.out.flush().map_err(|source| HudiError::Io {
+            path: self.local.clone(),
+            source,
+        })?;
+        Ok(self.remote.take().map(Upload))
     }
 
     /// What the commit's extraMetadata says of them.
     pub fn metadata(&self) -> BTreeMap<String, String> {
         BTreeMap::from([
             ("bad.records.count".to_string(), self.count.to_string()),
-            (
-                "bad.records.path".to_string(),
-                self.path.to_string_lossy().to_string(),
-            ),
+            ("bad.records.path".to_string(), self.path.clone()),
         ])
     }
 }

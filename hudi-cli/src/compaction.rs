@@ -21,13 +21,14 @@ pub struct CompactionArgs {
     pub command: CompactionCommand,
 }
 
-/// Options every compaction command takes.
+/// Options every table-service command (compaction, clean, archive) takes.
 #[derive(Debug, clap::Args)]
 pub struct Common {
     /// Table path or URL.
     pub table: String,
-    /// Option `hoodie.*=value` (repeatable): `hoodie.compaction.strategy`,
-    /// `hoodie.compact.inline.max.delta.commits`, `hoodie.memory.compaction.max.size`, ...
+    /// Option `hoodie.*=value` (repeatable), as Hudi names them: `hoodie.compaction.strategy`,
+    /// `hoodie.compact.inline.max.delta.commits` (compaction), `hoodie.cleaner.commits.retained`
+    /// (clean), `hoodie.keep.min.commits`, `hoodie.keep.max.commits` (archive), ...
     #[arg(long = "option", value_name = "KEY=VALUE", value_parser = crate::parse_kv)]
     pub options: Vec<(String, String)>,
     /// Print JSON instead of text.

@@ -2,7 +2,8 @@
 //! deleted from, compacted and cleaned, then read back three ways and checked against what the
 //! generator knows the tables must hold.
 
-use std::path::{Path, PathBuf};
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use arrow::array::{Array, Int64Array, RecordBatch, StringArray};
@@ -10,11 +11,13 @@ use arrow::datatypes::{DataType, Field, Schema};
 use hudi_core::config::table::TableType;
 use hudi_core::services::clean::{CleanOutcome, CleanPolicy};
 use hudi_core::services::compaction::ScheduleOutcome;
+use hudi_core::storage::Storage;
 use hudi_core::{Table, TableBuilder, WriteMetrics, WriteOperation};
 use serde_json::{json, Value};
 
 use crate::error::CliError;
 use crate::output::print_json;
+use crate::StorageArgs;
 
 const COUNTRIES: [&str; 8] = ["br", "de", "fr", "in", "jp", "ng", "us", "za"];
 const EVENT_TYPES: [&str; 5] = ["view", "view", "click", "add_to_cart", "purchase"];
@@ -34,17 +37,20 @@ const PAGES: [&str; 6] = ["/", "/search", "/item", "/cart", "/checkout", "/accou
 ///   hudi demo                       # into a new directory under the system's temp dir
 ///   hudi demo ./demo-tables         # into ./demo-tables (must not exist or be empty)
 ///   hudi demo --events 1000000 --json
+///   hudi demo s3://bucket/demo --storage-option aws_region=eu-west-1   # on an object store
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct DemoArgs {
-    /// Directory for the two tables (created; must be empty if it exists).
-    pub dir: Option<PathBuf>,
+    /// Directory or URL for the two tables (created; must be empty if it exists).
+    pub dir: Option<String>,
     /// Number of events of the first write.
     #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(10_000..=50_000_000))]
     pub events: u64,
     /// Print what happened as JSON.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub storage: StorageArgs,
 }
 
 /// A deterministic pseudo-random sequence (splitmix64).
@@ -273,7 +279,8 @@ async fn write(
 }
 
 async fn run_table(
-    dir: &Path,
+    dir: &str,
+    storage: &HashMap<String, String>,
     table_type: TableType,
     w: &Workload,
 ) -> Result<(String, Report), CliError> {
@@ -281,7 +288,7 @@ async fn run_table(
         TableType::CopyOnWrite => "clicks_cow",
         TableType::MergeOnRead => "clicks_mor",
     };
-    let path = dir.join(name).to_string_lossy().to_string();
+    let path = format!("{}/{name}", dir.trim_end_matches('/'));
     let mut r = Report {
         lines: vec![format!("{table_type}  {path}")],
         steps: Vec::new(),
@@ -296,6 +303,7 @@ async fn run_table(
         .with_precombine_field("ts")
         .with_hive_style_partitioning(true)
         .with_option("hoodie.compact.inline", "false")
+        .with_storage_options(storage.clone())
         .create()
         .await?;
     let merge_on_read = table_type == TableType::MergeOnRead;
@@ -403,49 +411,61 @@ async fn clean(table: &Table, r: &mut Report) -> Result<(), CliError> {
     Ok(())
 }
 
-fn demo_dir(arg: Option<PathBuf>) -> Result<PathBuf, CliError> {
-    let dir = arg.unwrap_or_else(|| {
+/// The demo's directory or URL, which must be new or empty: local directories are created.
+async fn demo_dir(
+    arg: Option<String>,
+    storage: &HashMap<String, String>,
+) -> Result<String, CliError> {
+    let occupied = |what: &str| CliError::Usage {
+        arg: "DIR",
+        reason: format!("'{what}' is not empty; give a new or empty directory"),
+    };
+    if let Some(url) = arg.as_deref().filter(|a| a.contains("://")) {
+        let files = Storage::open(url, storage)?.list_recursive("").await?;
+        if !files.is_empty() {
+            return Err(occupied(url));
+        }
+        return Ok(url.trim_end_matches('/').to_string());
+    }
+    let dir = arg.map(PathBuf::from).unwrap_or_else(|| {
         let stamp = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis())
             .unwrap_or(0);
         std::env::temp_dir().join(format!("hudi-demo-{stamp}"))
     });
-    let occupied = std::fs::read_dir(&dir)
+    let in_use = std::fs::read_dir(&dir)
         .map(|mut d| d.next().is_some())
         .unwrap_or(false);
-    if occupied {
-        return Err(CliError::Usage {
-            arg: "DIR",
-            reason: format!(
-                "'{}' is not empty; give a new or empty directory",
-                dir.display()
-            ),
-        });
+    if in_use {
+        return Err(occupied(&dir.display().to_string()));
     }
     std::fs::create_dir_all(&dir).map_err(|source| CliError::Write {
         path: dir.clone(),
         source,
     })?;
-    dir.canonicalize()
-        .map_err(|source| CliError::Write { path: dir, source })
+    let dir = dir
+        .canonicalize()
+        .map_err(|source| CliError::Write { path: dir, source })?;
+    Ok(dir.to_string_lossy().to_string())
 }
 
 pub async fn run(a: DemoArgs) -> Result<(), CliError> {
-    let dir = demo_dir(a.dir)?;
+    let storage = a.storage.options();
+    let dir = demo_dir(a.dir, &storage).await?;
     let w = Workload::generate(a.events);
     if !a.json {
         println!(
             "hudi demo: {} clickstream events in {} countries, tables under {}",
             a.events,
             COUNTRIES.len(),
-            dir.display()
+            dir
         );
     }
     let mut tables = Vec::new();
     let mut failed = Vec::new();
     for tt in [TableType::CopyOnWrite, TableType::MergeOnRead] {
-        let (path, r) = run_table(&dir, tt, &w).await?;
+        let (path, r) = run_table(&dir, &storage, tt, &w).await?;
         if !a.json {
             r.lines.iter().for_each(|l| println!("{l}"));
         }
@@ -455,14 +475,14 @@ pub async fn run(a: DemoArgs) -> Result<(), CliError> {
     }
     if a.json {
         print_json(
-            &json!({"dir": dir.to_string_lossy(), "events": a.events, "tables": tables, "ok": failed.is_empty()}),
+            &json!({"dir": dir, "events": a.events, "tables": tables, "ok": failed.is_empty()}),
         )?;
     } else if failed.is_empty() {
-        let mor = dir.join("clicks_mor");
+        let mor = format!("{dir}/clicks_mor");
         println!("Every read returned what was written. Look around:");
-        println!("  hudi show {}", mor.display());
-        println!("  hudi timeline {}", mor.display());
-        println!("  hudi read {} --limit 10", mor.display());
+        println!("  hudi show {mor}");
+        println!("  hudi timeline {mor}");
+        println!("  hudi read {mor} --limit 10");
     }
     if failed.is_empty() {
         Ok(())

@@ -6,6 +6,8 @@ use std::io::{BufReader, Seek};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use futures::StreamExt;
+
 use arrow::array::RecordBatch;
 use hudi_core::keygen::KeyGenKind;
 use hudi_core::write::config::IndexType;
@@ -152,9 +154,10 @@ pub struct WriteArgs {
     /// that would leave the table) in
     /// DIR/bad-records-<millis>.jsonl, each with its reason, and commit the others; the count
     /// and file go into the commit's extraMetadata (bad.records.count, bad.records.path).
+    /// DIR may be a URL (s3://bucket/bad): the file is uploaded before the commit.
     /// Without it a bad record fails the write before anything is committed.
     #[arg(long, value_name = "DIR")]
-    pub bad_records_path: Option<PathBuf>,
+    pub bad_records_path: Option<String>,
     /// Create the table first if there is none (takes the create flags).
     #[command(flatten)]
     pub spec: TableSpec,
@@ -403,6 +406,15 @@ type InputBatches = Box<dyn Iterator<Item = Result<RecordBatch, HudiError>> + Se
 /// The input files, opened (and their formats checked) up front, as one stream of batches;
 /// with a bad-records sink, JSON lines are read record by record and rows that cannot be
 /// keyed are set aside.
+/// Flushes the bad records and uploads them if they go to an object store (once).
+async fn finish_bad(b: &crate::bad_records::Shared) -> Result<(), HudiError> {
+    let upload = lock(b).finish()?;
+    if let Some(u) = upload {
+        u.run().await?;
+    }
+    Ok(())
+}
+
 fn input_batches(
     args: &[PathBuf],
     bad: Option<crate::bad_records::Shared>,
@@ -476,7 +488,10 @@ pub async fn write(a: WriteArgs) -> Result<(), CliError> {
                 Arc::new(arrow::datatypes::Schema::new(data))
             });
             Some(crate::bad_records::BadRecords::create(
-                dir, keygen, columns,
+                dir,
+                &a.storage.options(),
+                keygen,
+                columns,
             )?)
         }
         None => None,
@@ -499,13 +514,13 @@ pub async fn write(a: WriteArgs) -> Result<(), CliError> {
         }
         if batches.peek().is_none() && a.operation != OperationArg::DeletePartition {
             spinner.finish_and_clear();
+            finish_bad(bad).await?;
             let b = lock(bad);
             return Err(CliError::Usage {
                 arg: "--input",
                 reason: format!(
                     "every input record is bad ({} in {}): nothing committed",
-                    b.count,
-                    b.path.display()
+                    b.count, b.path
                 ),
             });
         }
@@ -518,13 +533,25 @@ pub async fn write(a: WriteArgs) -> Result<(), CliError> {
         let b = bad.clone();
         w = w.with_extra_metadata(ExtraMetadata::new(move || lock(&b).metadata()));
     }
-    let m = w.execute(futures::stream::iter(batches)).await;
+    // Bad records are in place (uploaded, for an object store) when the input ends, before
+    // the commit that names them; a failed upload fails the write.
+    let tail = bad.clone();
+    let end = futures::stream::once(async move {
+        match &tail {
+            Some(b) => finish_bad(b).await.err().map(Err),
+            None => None,
+        }
+    })
+    .filter_map(futures::future::ready);
+    let m = w
+        .execute(Box::pin(futures::stream::iter(batches).chain(end)))
+        .await;
     spinner.finish_and_clear();
     let bad_summary = match &bad {
         Some(b) => {
-            let mut b = lock(b);
-            b.finish()?;
-            Some((b.count, b.path.to_string_lossy().to_string()))
+            finish_bad(b).await?;
+            let b = lock(b);
+            Some((b.count, b.path.clone()))
         }
         None => None,
     };

@@ -4,6 +4,7 @@
 mod archival;
 mod cli;
 mod cli_inspect;
+mod cli_s3;
 mod cow_recovery;
 mod cow_sizing;
 mod fixture_formats;
@@ -13,6 +14,7 @@ mod maintenance;
 mod mor_recovery;
 mod object_store_s3;
 mod services;
+mod spark_cli;
 mod spark_fixtures;
 mod spark_services;
 mod spark_tables;

@@ -1,37 +1,13 @@
 //! Reading tables from S3 (a moto server on loopback): the same rows as from local disk, and
 //! put-if-absent is atomic there too.
 
-use std::collections::HashMap;
-use std::path::Path;
-use std::process::Command;
-
 use arrow::array::RecordBatch;
 use bytes::Bytes;
 use hudi_core::storage::Storage;
 use hudi_core::{HudiError, Table};
 
 use crate::support;
-
-struct Moto {
-    stop: std::path::PathBuf,
-    pid: String,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = Command::new("bash")
-            .arg(&self.stop)
-            .args(["stop", &self.pid])
-            .output();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
+use crate::support::moto::S3;
 
 fn rows(batches: &[RecordBatch]) -> Vec<String> {
     let mut out = Vec::new();
@@ -50,77 +26,13 @@ fn rows(batches: &[RecordBatch]) -> Vec<String> {
     out
 }
 
-async fn upload(local: &Path, storage: &Storage) {
-    for p in support::all_files(local) {
-        let rel = p
-            .strip_prefix(local)
-            .expect("under table")
-            .to_string_lossy()
-            .replace('\\', "/");
-        storage
-            .put(&rel, Bytes::from(std::fs::read(&p).expect("read")))
-            .await
-            .expect("upload");
-    }
-}
-
-/// A moto server on a free loopback port with one empty bucket; stopped when dropped.
-fn moto_with_bucket(shared: &Path, python: &Path, bucket: &str) -> (Moto, String) {
-    let port = free_port();
-    let start = shared.join("oracle/start_moto.sh");
-    let out = Command::new("bash")
-        .arg(&start)
-        .args(["start", &port.to_string()])
-        .output()
-        .expect("start moto");
-    assert!(
-        out.status.success(),
-        "moto: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let moto = Moto {
-        stop: start,
-        pid: String::from_utf8_lossy(&out.stdout).trim().to_string(),
-    };
-    let endpoint = format!("http://127.0.0.1:{port}");
-    let made = Command::new(python)
-        .args([
-            "-c",
-            &format!(
-                "import boto3; boto3.client('s3', endpoint_url='{endpoint}', region_name='us-east-1', \
-                 aws_access_key_id='test', aws_secret_access_key='test').create_bucket(Bucket='{bucket}')"
-            ),
-        ])
-        .output()
-        .expect("create bucket");
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
-    (moto, endpoint)
-}
-
 #[test]
 fn tables_on_s3_read_like_local_ones() {
-    let Some(shared) = support::shared_dir("tables_on_s3_read_like_local_ones") else {
+    let Some(s3) = S3::start("tables_on_s3_read_like_local_ones", "lake") else {
         return;
     };
-    let python = support::oracle_python(&shared);
-    let (_moto, endpoint) = moto_with_bucket(&shared, &python, "lake");
-
-    let opts: HashMap<String, String> = [
-        ("aws_endpoint", endpoint.as_str()),
-        ("aws_allow_http", "true"),
-        ("aws_region", "us-east-1"),
-        ("aws_access_key_id", "test"),
-        ("aws_secret_access_key", "test"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let shared = s3.shared.clone();
+    let (opts, rt) = (&s3.opts, &s3.rt);
     let mut compared = 0;
     for fx in support::fixtures(&shared).into_iter().filter(|f| {
         f.name.contains("v6_trips")
@@ -128,10 +40,9 @@ fn tables_on_s3_read_like_local_ones() {
             || f.name.contains("v6_complexkeygen")
     }) {
         let url = format!("s3://lake/{}", fx.name);
+        s3.upload(&fx.table, &url);
         rt.block_on(async {
-            let storage = Storage::open(&url, &opts).expect("s3 storage");
-            upload(&fx.table, &storage).await;
-            let remote = Table::open_with_options(&url, &opts)
+            let remote = Table::open_with_options(&url, opts)
                 .await
                 .expect("open on s3");
             let local = Table::open(&fx.table.to_string_lossy())
@@ -170,7 +81,7 @@ fn tables_on_s3_read_like_local_ones() {
     );
 
     rt.block_on(async {
-        let s = Storage::open("s3://lake/atomic", &opts).expect("s3 storage");
+        let s = Storage::open("s3://lake/atomic", opts).expect("s3 storage");
         s.put_if_absent(".hoodie/x.commit", Bytes::from_static(b"1"))
             .await
             .expect("first create");
@@ -190,32 +101,12 @@ fn tables_on_s3_read_like_local_ones() {
 /// from a download of it.
 #[test]
 fn cli_commands_work_on_s3_as_on_local_disk() {
-    let Some(shared) = support::shared_dir("cli_commands_work_on_s3") else {
+    let Some(s3) = S3::start("cli_commands_work_on_s3", "cli") else {
         return;
     };
-    let python = support::oracle_python(&shared);
-    let (_moto, endpoint) = moto_with_bucket(&shared, &python, "cli");
-    let so = [
-        format!("aws_endpoint={endpoint}"),
-        "aws_allow_http=true".to_string(),
-        "aws_region=us-east-1".to_string(),
-        "aws_access_key_id=test".to_string(),
-        "aws_secret_access_key=test".to_string(),
-    ];
-    let hudi = |args: &[&str]| -> (bool, String, String) {
-        let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        for o in &so {
-            all.push("--storage-option".into());
-            all.push(o.clone());
-        }
-        let refs: Vec<&str> = all.iter().map(String::as_str).collect();
-        support::run_hudi(&refs)
-    };
-    let ok = |args: &[&str]| -> String {
-        let (ok, out, err) = hudi(args);
-        assert!(ok, "{args:?}: {err}");
-        out
-    };
+    let (shared, python) = (s3.shared.clone(), s3.python.clone());
+    let hudi = |args: &[&str]| s3.run(args);
+    let ok = |args: &[&str]| s3.ok(args);
     let dir = tempfile::tempdir().expect("tempdir");
     let first = dir.path().join("first.jsonl");
     let lines: String = (0..200)
@@ -335,20 +226,7 @@ fn cli_commands_work_on_s3_as_on_local_disk() {
     assert!(v.contains("\"healthy\":true"), "{v}");
     // hudi-rs reads the same rows from a copy of the bucket's table.
     let local = dir.path().join("copy");
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    rt.block_on(async {
-        let opts: HashMap<String, String> = so
-            .iter()
-            .filter_map(|o| o.split_once('='))
-            .map(|(k, v)| (k.into(), v.into()))
-            .collect();
-        let storage = Storage::open(t, &opts).expect("s3");
-        for f in storage.list_recursive("").await.expect("list") {
-            let dest = local.join(&f.path);
-            std::fs::create_dir_all(dest.parent().expect("parent")).expect("mkdir");
-            std::fs::write(&dest, storage.get(&f.path).await.expect("get")).expect("write");
-        }
-    });
+    s3.download(t, &local);
     let mut oracle = support::oracle::Oracle::start(&python, &shared);
     let rows = oracle.rows(&local, "snapshot", serde_json::json!({}));
     assert_eq!(rows.len(), 250);

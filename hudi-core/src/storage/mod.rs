@@ -312,6 +312,43 @@ impl Storage {
             .map_err(|e| HudiError::storage(self.display(rel), e))
     }
 
+    /// Uploads a local file to `rel` in parts of 8 MiB (a multipart upload on object stores),
+    /// never holding more than a few parts in memory; replaces any existing file.
+    pub async fn put_file(&self, rel: &str, local: &std::path::Path) -> Result<()> {
+        use tokio::io::AsyncReadExt;
+        const PART: usize = 8 << 20;
+        let p = self.path(rel)?;
+        self.drop_checksum(rel).await?;
+        let io = |source| HudiError::Io {
+            path: local.to_path_buf(),
+            source,
+        };
+        let mut file = tokio::fs::File::open(local).await.map_err(io)?;
+        let upload = self
+            .store
+            .put_multipart(&p)
+            .await
+            .map_err(|e| HudiError::storage(self.display(rel), e))?;
+        let mut parts = object_store::WriteMultipart::new_with_chunk_size(upload, PART);
+        let mut buf = vec![0u8; PART];
+        loop {
+            let n = file.read(&mut buf).await.map_err(io)?;
+            if n == 0 {
+                break;
+            }
+            parts
+                .wait_for_capacity(4)
+                .await
+                .map_err(|e| HudiError::storage(self.display(rel), e))?;
+            parts.write(&buf[..n]);
+        }
+        parts
+            .finish()
+            .await
+            .map(|_| ())
+            .map_err(|e| HudiError::storage(self.display(rel), e))
+    }
+
     /// Removes the `.<name>.crc` Hadoop's local file system keeps beside `rel`, if any.
     async fn drop_checksum(&self, rel: &str) -> Result<()> {
         if !self.local {
@@ -474,6 +511,24 @@ mod tests {
         assert_eq!(rel("/opt/t", "/opt/other/f"), None);
         assert_eq!(rel("/opt/t", "/opt/tt/f"), None);
         assert_eq!(rel("/opt/t", "/opt/t/"), None);
+    }
+
+    #[tokio::test]
+    async fn put_file_uploads_every_part_of_a_local_file() {
+        let s = mem();
+        let dir = tempfile::tempdir().unwrap();
+        // Two full 8 MiB parts and a short one, each byte telling its position.
+        let data: Vec<u8> = (0..(17u32 << 20) + 5).map(|i| (i % 251) as u8).collect();
+        let local = dir.path().join("f.bin");
+        std::fs::write(&local, &data).unwrap();
+        s.put_file("out/f.bin", &local).await.unwrap();
+        assert_eq!(s.get("out/f.bin").await.unwrap().as_ref(), data.as_slice());
+        let missing = s.put_file("out/g.bin", &dir.path().join("none")).await;
+        assert!(
+            matches!(&missing, Err(HudiError::Io { path, .. }) if path.ends_with("none")),
+            "{missing:?}"
+        );
+        assert!(!s.exists("out/g.bin").await.unwrap());
     }
 
     #[tokio::test]
