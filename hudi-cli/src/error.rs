@@ -25,6 +25,10 @@ pub enum CliError {
         #[source]
         source: parquet::errors::ParquetError,
     },
+    #[error("{0}")]
+    Sync(#[from] hudi_glue_sync::SyncError),
+    #[error("commit {instant} is written, but the catalog sync after it failed: {reason} (run `hudi sync glue` to retry)")]
+    SyncAfterCommit { instant: String, reason: String },
     #[error("invalid argument {arg}: {reason}")]
     Usage { arg: &'static str, reason: String },
     #[error("the demo's reads differ from what it wrote: {}", failed.join("; "))]

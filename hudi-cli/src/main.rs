@@ -21,6 +21,7 @@ mod savepoint;
 mod schema;
 mod show;
 mod stats;
+mod sync;
 mod timeline;
 mod verify;
 mod write;
@@ -58,6 +59,7 @@ enum Command {
     Verify(verify::VerifyArgs),
     Repair(repair::RepairArgs),
     Checkpoint(checkpoint::CheckpointArgs),
+    Sync(sync::SyncArgs),
     Metadata(metadata::MetadataArgs),
     Compaction(compaction::CompactionArgs),
     Clean(clean::CleanArgs),
@@ -185,6 +187,7 @@ fn main() -> ExitCode {
             Command::Verify(a) => verify::run(a).await,
             Command::Repair(a) => repair::run(a).await,
             Command::Checkpoint(a) => checkpoint::run(a).await,
+            Command::Sync(a) => sync::run(a).await,
             Command::Completions { shell } => {
                 use clap::CommandFactory;
                 let mut out = std::io::stdout().lock();

@@ -475,6 +475,20 @@ pub async fn write(a: WriteArgs) -> Result<(), CliError> {
         Err(e) => return Err(e.into()),
     };
     let options: BTreeMap<String, String> = a.options.iter().cloned().collect();
+    let meta_sync = hudi_glue_sync::sync_requested(&options);
+    if meta_sync == Some(hudi_glue_sync::config::HIVE_TOOL) {
+        return Err(CliError::Usage {
+            arg: "--option",
+            reason: format!(
+                "{} asks for a Hive metastore sync ({}), which this build cannot do; set {}={} to sync to Glue, or run `hudi sync glue` after the write",
+                hudi_glue_sync::config::ENABLE_META_SYNC,
+                hudi_glue_sync::config::HIVE_TOOL,
+                hudi_glue_sync::config::SYNC_TOOL_CLASS,
+                hudi_glue_sync::config::GLUE_TOOL
+            ),
+        });
+    }
+    let sync_options = options.clone();
     let bad = match &a.bad_records_path {
         Some(dir) => {
             let keygen = hudi_core::keygen::KeyGenerator::from_table(table.config(), &options)?;
@@ -556,6 +570,17 @@ pub async fn write(a: WriteArgs) -> Result<(), CliError> {
         None => None,
     };
     let m = m?;
+    let synced = match meta_sync {
+        Some(_) => Some(
+            crate::sync::after_write(&a.table, &a.storage, &sync_options)
+                .await
+                .map_err(|e| CliError::SyncAfterCommit {
+                    instant: m.instant.to_string(),
+                    reason: e.to_string(),
+                })?,
+        ),
+        None => None,
+    };
     if let (Some((n, path)), false) = (&bad_summary, a.json) {
         eprintln!("{n} bad records set aside in {path}");
     }
@@ -569,6 +594,7 @@ pub async fn write(a: WriteArgs) -> Result<(), CliError> {
             "rolled_back": m.rolled_back.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
             "bad_records": bad_summary.as_ref().map(|(n, _)| n),
             "bad_records_path": bad_summary.as_ref().map(|(_, p)| p),
+            "meta_sync": synced.as_ref().map(|o| o.plan.to_json()),
         }))?;
     } else {
         for t in &m.rolled_back {
@@ -586,6 +612,18 @@ pub async fn write(a: WriteArgs) -> Result<(), CliError> {
             m.file_groups_replaced,
             m.duration_ms
         );
+        if let Some(o) = &synced {
+            for t in &o.plan.tables {
+                println!(
+                    "synced {}.{}: partitions +{} ~{} -{}",
+                    o.plan.database,
+                    t.name,
+                    t.add.len(),
+                    t.update.len(),
+                    t.drop.len()
+                );
+            }
+        }
     }
     Ok(())
 }

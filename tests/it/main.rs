@@ -2,6 +2,7 @@
 //! (`../shared/fixtures`) and an independent reader (hudi-rs, through `../shared/oracle`).
 
 mod archival;
+mod catalog_sync;
 mod cli;
 mod cli_inspect;
 mod cli_s3;
@@ -10,6 +11,7 @@ mod cow_sizing;
 mod fixture_formats;
 mod fixture_services;
 mod fixtures_vs_oracle;
+mod glue_sync;
 mod maintenance;
 mod mor_recovery;
 mod object_store_s3;

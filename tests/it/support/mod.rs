@@ -205,8 +205,14 @@ pub fn hudi_bin() -> PathBuf {
 
 /// Runs `hudi` with arguments; returns (success, stdout, stderr).
 pub fn run_hudi(args: &[&str]) -> (bool, String, String) {
+    run_hudi_env(args, &[])
+}
+
+/// Runs `hudi` with arguments and environment variables; returns (success, stdout, stderr).
+pub fn run_hudi_env(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
     let out = Command::new(hudi_bin())
         .args(args)
+        .envs(env.iter().copied())
         .output()
         .expect("run hudi");
     (

@@ -91,6 +91,7 @@ pub struct S3 {
     pub rt: tokio::runtime::Runtime,
     pub shared: PathBuf,
     pub python: PathBuf,
+    pub endpoint: String,
     _moto: Moto,
 }
 
@@ -108,6 +109,7 @@ impl S3 {
             rt: tokio::runtime::Runtime::new().expect("runtime"),
             shared,
             python,
+            endpoint,
             _moto: moto,
         })
     }

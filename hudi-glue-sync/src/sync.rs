@@ -1,0 +1,383 @@
+//! One sync of a Hudi table into a catalog: plan what differs, then make the calls.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use hudi_core::{InstantTime, Table};
+use serde_json::{json, Value};
+
+use crate::catalog::{Column, MetastoreClient, PartitionDef, TableDef};
+use crate::config::SyncConfig;
+use crate::discover::{discover, full_listing_reason};
+use crate::error::{Result, SyncError};
+use crate::schema::compatible;
+use crate::tables::{definition, views, LAST_COMMIT_TIME_SYNC};
+
+/// What one catalog table needs.
+#[derive(Debug, Clone)]
+pub struct TablePlan {
+    pub name: String,
+    pub create: bool,
+    /// Columns the table gains, and columns whose type widens (`name: from -> to`).
+    pub columns_added: Vec<String>,
+    pub columns_changed: Vec<String>,
+    /// Table or SerDe parameters (other than the sync time) that change.
+    pub parameters_changed: Vec<String>,
+    /// Why every partition was listed, when it was.
+    pub full_listing: Option<String>,
+    pub add: Vec<PartitionDef>,
+    pub update: Vec<PartitionDef>,
+    pub drop: Vec<Vec<String>>,
+    pub last_synced: Option<String>,
+    pub sync_to: String,
+    /// The definition to leave in the catalog.
+    pub def: TableDef,
+}
+
+impl TablePlan {
+    /// Whether the plan changes anything (a second sync with nothing new does not).
+    pub fn is_noop(&self) -> bool {
+        !self.create
+            && self.columns_added.is_empty()
+            && self.columns_changed.is_empty()
+            && self.parameters_changed.is_empty()
+            && self.add.is_empty()
+            && self.update.is_empty()
+            && self.drop.is_empty()
+            && self.last_synced.as_deref() == Some(self.sync_to.as_str())
+    }
+
+    fn schema_or_params_change(&self) -> bool {
+        !(self.columns_added.is_empty()
+            && self.columns_changed.is_empty()
+            && self.parameters_changed.is_empty())
+    }
+
+    pub fn to_json(&self) -> Value {
+        let values = |p: &[PartitionDef]| -> Vec<Value> {
+            p.iter()
+                .map(|p| json!({"values": p.values, "location": p.location}))
+                .collect()
+        };
+        json!({
+            "table": self.name, "create": self.create,
+            "columns_added": self.columns_added, "columns_changed": self.columns_changed,
+            "parameters_changed": self.parameters_changed,
+            "full_listing": self.full_listing,
+            "partitions_added": values(&self.add), "partitions_updated": values(&self.update),
+            "partitions_dropped": self.drop,
+            "last_commit_time_sync": {"before": self.last_synced, "after": self.sync_to},
+        })
+    }
+}
+
+/// The whole sync: the database, then each table.
+#[derive(Debug, Clone)]
+pub struct SyncPlan {
+    pub database: String,
+    pub create_database: bool,
+    pub tables: Vec<TablePlan>,
+}
+
+impl SyncPlan {
+    pub fn is_noop(&self) -> bool {
+        !self.create_database && self.tables.iter().all(TablePlan::is_noop)
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({
+            "database": self.database, "create_database": self.create_database,
+            "tables": self.tables.iter().map(TablePlan::to_json).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// The latest completed write: what `last_commit_time_sync` becomes.
+fn latest_commit(table: &Table) -> Result<InstantTime> {
+    table
+        .timeline()
+        .completed_writes()
+        .last()
+        .map(|i| i.requested().clone())
+        .ok_or_else(|| SyncError::NoCommits {
+            table: table.location().to_string(),
+        })
+}
+
+/// Plans the sync of `table` into `client`'s catalog.
+pub async fn plan(
+    table: &Table,
+    cfg: &SyncConfig,
+    client: &dyn MetastoreClient,
+) -> Result<SyncPlan> {
+    let latest = latest_commit(table)?;
+    let create_database = !client.database_exists(&cfg.database).await?;
+    if create_database && !cfg.auto_create_database {
+        return Err(SyncError::InvalidOption {
+            key: "hoodie.datasource.hive_sync.auto_create_database".into(),
+            value: "false".into(),
+            reason: format!("database '{}' does not exist", cfg.database),
+        });
+    }
+    let (schema, _) = table.schema().await?;
+    let mut tables = Vec::new();
+    for (name, view) in views(cfg, table.config().table_type) {
+        let mut def = definition(table, cfg, &schema, &name, view)?;
+        def.location = client.normalize_location(&def.location);
+        if client.name() == "Glue" {
+            let on = if cfg.glue_metadata_listing {
+                "TRUE"
+            } else {
+                "FALSE"
+            };
+            def.parameters
+                .insert("hudi.metadata-listing-enabled".into(), on.into());
+        }
+        let existing = if create_database {
+            None
+        } else {
+            client.get_table(&cfg.database, &name).await?
+        };
+        tables.push(plan_table(table, cfg, client, def, existing, &latest).await?);
+    }
+    Ok(SyncPlan {
+        database: cfg.database.clone(),
+        create_database,
+        tables,
+    })
+}
+
+/// Column changes from `old` to `new`: (added, widened); an incompatible type change fails.
+fn column_changes(
+    table: &str,
+    old: &[Column],
+    new: &[Column],
+) -> Result<(Vec<String>, Vec<String>)> {
+    let old: BTreeMap<String, &Column> = old
+        .iter()
+        .map(|c| (c.name.to_ascii_lowercase(), c))
+        .collect();
+    let (mut added, mut changed) = (Vec::new(), Vec::new());
+    for c in new {
+        match old.get(&c.name.to_ascii_lowercase()) {
+            None => added.push(c.name.clone()),
+            Some(o) if o.type_name.eq_ignore_ascii_case(&c.type_name) => {}
+            Some(o) if compatible(&o.type_name, &c.type_name) => {
+                changed.push(format!("{}: {} -> {}", c.name, o.type_name, c.type_name))
+            }
+            Some(o) => {
+                return Err(SyncError::IncompatibleSchema {
+                    table: table.into(),
+                    column: c.name.clone(),
+                    catalog_type: o.type_name.clone(),
+                    table_type: c.type_name.clone(),
+                })
+            }
+        }
+    }
+    Ok((added, changed))
+}
+
+/// Keys whose desired value differs from what the catalog holds.
+fn changed_keys(
+    have: &BTreeMap<String, String>,
+    want: &BTreeMap<String, String>,
+    prefix: &str,
+) -> Vec<String> {
+    want.iter()
+        .filter(|(k, v)| k.as_str() != LAST_COMMIT_TIME_SYNC && have.get(*k) != Some(v))
+        .map(|(k, _)| format!("{prefix}{k}"))
+        .collect()
+}
+
+async fn plan_table(
+    table: &Table,
+    cfg: &SyncConfig,
+    client: &dyn MetastoreClient,
+    mut def: TableDef,
+    existing: Option<TableDef>,
+    latest: &InstantTime,
+) -> Result<TablePlan> {
+    let db = cfg.database.as_str();
+    let partitioned = !def.partition_keys.is_empty();
+    let last_synced = existing
+        .as_ref()
+        .and_then(|e| e.parameters.get(LAST_COMMIT_TIME_SYNC).cloned());
+    let last: Option<InstantTime> = last_synced.as_deref().and_then(|s| s.parse().ok());
+    let mut plan = TablePlan {
+        name: def.name.clone(),
+        create: existing.is_none(),
+        columns_added: Vec::new(),
+        columns_changed: Vec::new(),
+        parameters_changed: Vec::new(),
+        full_listing: None,
+        add: Vec::new(),
+        update: Vec::new(),
+        drop: Vec::new(),
+        last_synced,
+        sync_to: latest.to_string(),
+        def: def.clone(),
+    };
+    if let Some(e) = &existing {
+        let (added, changed) = column_changes(&def.name, &e.columns, &def.columns)?;
+        plan.columns_added = added;
+        plan.columns_changed = changed;
+        if e.partition_keys.len() != def.partition_keys.len() {
+            return Err(SyncError::Unexpected {
+                target: format!("{db}.{}", def.name),
+                what: format!(
+                    "the catalog has {} partition keys, the table {}",
+                    e.partition_keys.len(),
+                    def.partition_keys.len()
+                ),
+            });
+        }
+        plan.parameters_changed = changed_keys(&e.parameters, &def.parameters, "");
+        plan.parameters_changed.extend(changed_keys(
+            &e.serde_parameters,
+            &def.serde_parameters,
+            "serde:",
+        ));
+        if e.input_format != def.input_format || e.location != def.location {
+            plan.parameters_changed.push("storage".into());
+        }
+        // Parameters set by others stay.
+        for (k, v) in &e.parameters {
+            def.parameters.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        for (k, v) in &e.serde_parameters {
+            def.serde_parameters
+                .entry(k.clone())
+                .or_insert_with(|| v.clone());
+        }
+    }
+    def.parameters
+        .insert(LAST_COMMIT_TIME_SYNC.into(), latest.to_string());
+    plan.def = def;
+    if partitioned {
+        plan_partitions(table, cfg, client, &mut plan, last.as_ref()).await?;
+    }
+    Ok(plan)
+}
+
+fn location(client: &dyn MetastoreClient, base: &str, path: &str) -> String {
+    client.normalize_location(&format!("{}/{path}", base.trim_end_matches('/')))
+}
+
+async fn plan_partitions(
+    table: &Table,
+    cfg: &SyncConfig,
+    client: &dyn MetastoreClient,
+    plan: &mut TablePlan,
+    last: Option<&InstantTime>,
+) -> Result<()> {
+    let db = cfg.database.as_str();
+    let reason = if plan.create {
+        Some("new table".to_string())
+    } else {
+        full_listing_reason(table, last)
+    };
+    let found = discover(table, reason.is_some(), last).await?;
+    plan.full_listing = reason;
+    let keys = plan.def.partition_keys.len();
+    let values_of = |path: &str| -> Result<Vec<String>> {
+        let v = cfg.extractor.values(path)?;
+        if v.len() != keys {
+            return Err(SyncError::InvalidOption {
+                key: "hoodie.datasource.hive_sync.partition_extractor_class".into(),
+                value: cfg.extractor.class_name(),
+                reason: format!(
+                    "partition '{path}' gives {} values for {keys} partition keys",
+                    v.len()
+                ),
+            });
+        }
+        Ok(v)
+    };
+    let mut wanted: BTreeMap<Vec<String>, String> = BTreeMap::new();
+    for p in &found.live {
+        wanted.insert(values_of(p)?, location(client, table.location(), p));
+    }
+    let examined: BTreeSet<Vec<String>> = found
+        .examined
+        .iter()
+        .map(|p| values_of(p))
+        .collect::<Result<_>>()?;
+    let have: Vec<PartitionDef> = if plan.create {
+        Vec::new()
+    } else if found.full {
+        client.list_partitions(db, &plan.name).await?
+    } else {
+        let ask: Vec<Vec<String>> = examined.iter().cloned().collect();
+        client.get_partitions(db, &plan.name, &ask).await?
+    };
+    let have: BTreeMap<Vec<String>, String> =
+        have.into_iter().map(|p| (p.values, p.location)).collect();
+    for (values, loc) in &wanted {
+        match have.get(values) {
+            None => plan.add.push(PartitionDef {
+                values: values.clone(),
+                location: loc.clone(),
+            }),
+            Some(h) if client.normalize_location(h) != *loc => plan.update.push(PartitionDef {
+                values: values.clone(),
+                location: loc.clone(),
+            }),
+            Some(_) => {}
+        }
+    }
+    for values in have.keys() {
+        let gone = !wanted.contains_key(values) && (found.full || examined.contains(values));
+        if gone {
+            plan.drop.push(values.clone());
+        }
+    }
+    Ok(())
+}
+
+/// What a sync did.
+#[derive(Debug, Clone)]
+pub struct SyncOutcome {
+    pub plan: SyncPlan,
+    /// Whether the calls were made (false for a dry run).
+    pub applied: bool,
+}
+
+/// Makes the calls of a plan: the database, each table's schema and parameters, its
+/// partitions, and last the sync time, so that a sync that fails midway is redone.
+pub async fn apply(plan: &SyncPlan, client: &dyn MetastoreClient) -> Result<()> {
+    let db = plan.database.as_str();
+    if plan.create_database {
+        client.create_database(db).await?;
+    }
+    for t in &plan.tables {
+        if t.is_noop() {
+            continue;
+        }
+        if t.create {
+            let mut first = t.def.clone();
+            first.parameters.remove(LAST_COMMIT_TIME_SYNC);
+            client.create_table(db, &first).await?;
+        } else if t.schema_or_params_change() {
+            let mut now = t.def.clone();
+            match &t.last_synced {
+                Some(l) => now
+                    .parameters
+                    .insert(LAST_COMMIT_TIME_SYNC.into(), l.clone()),
+                None => now.parameters.remove(LAST_COMMIT_TIME_SYNC),
+            };
+            let cascade = !(t.columns_added.is_empty() && t.columns_changed.is_empty());
+            client.update_table(db, &now, cascade).await?;
+        }
+        if !t.add.is_empty() {
+            client.add_partitions(db, &t.def, &t.add).await?;
+        }
+        if !t.update.is_empty() {
+            client.update_partitions(db, &t.def, &t.update).await?;
+        }
+        if !t.drop.is_empty() {
+            client.drop_partitions(db, &t.name, &t.drop).await?;
+        }
+        client.update_table(db, &t.def, false).await?;
+    }
+    Ok(())
+}

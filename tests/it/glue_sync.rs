@@ -1,0 +1,342 @@
+//! `hudi sync glue` against moto's Glue on loopback: what is registered (read back with the
+//! shared `glue_dump.py`), later syncs that follow new partitions, a new column,
+//! delete_partition and insert_overwrite_table, a second sync that makes no write call, and
+//! 5,000 partitions.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::support::{self, moto::S3};
+
+struct Glue {
+    s3: S3,
+    dir: tempfile::TempDir,
+}
+
+impl Glue {
+    fn hudi(&self, args: &[&str]) -> String {
+        let env = [
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_REGION", "us-east-1"),
+        ];
+        let (ok, out, err) = support::run_hudi_env(args, &env);
+        assert!(ok, "hudi {args:?}: {err}");
+        out
+    }
+
+    fn sync(&self, table: &Path, extra: &[&str]) -> Value {
+        let t = table.to_string_lossy();
+        let mut args = vec![
+            "sync",
+            "glue",
+            &t,
+            "--database",
+            "lake",
+            "--endpoint",
+            &self.s3.endpoint,
+            "--json",
+        ];
+        args.extend(extra);
+        serde_json::from_str(self.hudi(&args).trim()).expect("sync json")
+    }
+
+    /// The database as `glue_dump.py` dumps it.
+    fn dump(&self) -> Value {
+        let out = Command::new(&self.s3.python)
+            .arg(self.s3.shared.join("oracle/glue_dump.py"))
+            .args([
+                "lake",
+                "--endpoint",
+                &self.s3.endpoint,
+                "--region",
+                "us-east-1",
+            ])
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .output()
+            .expect("glue_dump");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("dump json")
+    }
+
+    fn input(&self, name: &str, rows: &[String]) -> String {
+        let p = self.dir.path().join(name);
+        std::fs::write(
+            &p,
+            rows.iter().map(|r| format!("{r}\n")).collect::<String>(),
+        )
+        .expect("input");
+        p.to_string_lossy().to_string()
+    }
+}
+
+fn table<'a>(dump: &'a Value, name: &str) -> &'a Value {
+    dump["tables"]
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["Name"] == name))
+        .unwrap_or_else(|| panic!("no table {name} in {dump}"))
+}
+
+fn partition_values(t: &Value) -> Vec<String> {
+    t["Partitions"]
+        .as_array()
+        .map(|p| {
+            p.iter()
+                .map(|p| p["Values"][0].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn row(id: u32, city: &str, extra: bool) -> String {
+    if extra {
+        format!("{{\"id\":{id},\"city\":\"{city}\",\"ts\":2,\"v\":\"x\",\"extra\":{id}}}")
+    } else {
+        format!("{{\"id\":{id},\"city\":\"{city}\",\"ts\":1,\"v\":\"a\"}}")
+    }
+}
+
+#[test]
+fn glue_sync_registers_and_follows_the_table() {
+    let Some(s3) = S3::start("glue_sync_registers_and_follows_the_table", "unused") else {
+        return;
+    };
+    let g = Glue {
+        s3,
+        dir: tempfile::tempdir().expect("tempdir"),
+    };
+    let t = g.dir.path().join("trips");
+    let ts = t.to_string_lossy().to_string();
+    let first = g.input(
+        "1.jsonl",
+        &["ams", "ber", "cph"]
+            .iter()
+            .enumerate()
+            .map(|(i, c)| row(i as u32, c, false))
+            .collect::<Vec<_>>(),
+    );
+    g.hudi(&[
+        "write",
+        &ts,
+        "--input",
+        &first,
+        "--record-key",
+        "id",
+        "--partition-by",
+        "city",
+        "--precombine",
+        "ts",
+        "--hive-style",
+    ]);
+    let s = g.sync(&t, &[]);
+    assert_eq!(s["create_database"], true, "{s}");
+    let d = g.dump();
+    let trips = table(&d, "trips");
+    let sd = &trips["StorageDescriptor"];
+    assert_eq!(trips["TableType"], "EXTERNAL_TABLE");
+    assert_eq!(trips["Parameters"]["EXTERNAL"], "TRUE");
+    assert_eq!(trips["Parameters"]["spark.sql.sources.provider"], "hudi");
+    assert_eq!(
+        trips["Parameters"]["hudi.metadata-listing-enabled"],
+        "FALSE"
+    );
+    assert_eq!(trips["PartitionKeys"][0]["Name"], "city");
+    assert_eq!(
+        sd["InputFormat"],
+        "org.apache.hudi.hadoop.HoodieParquetInputFormat"
+    );
+    assert_eq!(
+        sd["SerdeInfo"]["SerializationLibrary"],
+        "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+    );
+    assert_eq!(
+        sd["SerdeInfo"]["Parameters"]["hoodie.query.as.ro.table"],
+        "false"
+    );
+    assert_eq!(sd["Location"], Value::from(ts.clone()));
+    assert_eq!(partition_values(trips), vec!["ams", "ber", "cph"]);
+    let p0 = &trips["Partitions"][0]["StorageDescriptor"];
+    assert_eq!(p0["Location"], Value::from(format!("{ts}/city=ams")));
+    assert_eq!(p0["InputFormat"], sd["InputFormat"]);
+    let latest = s["tables"][0]["last_commit_time_sync"]["after"].clone();
+    assert_eq!(trips["Parameters"]["last_commit_time_sync"], latest);
+
+    // Nothing new: reads only.
+    let again = g.sync(&t, &[]);
+    assert_eq!(again["calls"]["writes"], 0, "{again}");
+    // A dry run says what it would do and does nothing.
+    let second = g.input("2.jsonl", &[row(10, "dub", true), row(0, "ams", true)]);
+    g.hudi(&["write", &ts, "--input", &second]);
+    let dry = g.sync(&t, &["--dry-run"]);
+    assert_eq!(dry["applied"], false);
+    assert_eq!(dry["calls"]["writes"], 0);
+    assert_eq!(dry["tables"][0]["columns_added"][0], "extra", "{dry}");
+    // Applied: incrementally, from the commit after the last synced one.
+    let s = g.sync(&t, &[]);
+    assert_eq!(s["tables"][0]["full_listing"], Value::Null, "{s}");
+    let d = g.dump();
+    let trips = table(&d, "trips");
+    let cols = trips["StorageDescriptor"]["Columns"]
+        .as_array()
+        .expect("columns");
+    assert_eq!(cols.last().map(|c| &c["Name"]), Some(&Value::from("extra")));
+    assert_eq!(partition_values(trips), vec!["ams", "ber", "cph", "dub"]);
+    // The new column reaches the partitions that were there before (a cascade).
+    for p in trips["Partitions"].as_array().expect("partitions") {
+        let cols = p["StorageDescriptor"]["Columns"]
+            .as_array()
+            .expect("columns");
+        assert_eq!(
+            cols.last().map(|c| &c["Name"]),
+            Some(&Value::from("extra")),
+            "{p}"
+        );
+    }
+
+    g.hudi(&[
+        "write",
+        &ts,
+        "--operation",
+        "delete_partition",
+        "--partitions",
+        "city=ber",
+    ]);
+    g.sync(&t, &[]);
+    assert_eq!(
+        partition_values(table(&g.dump(), "trips")),
+        vec!["ams", "cph", "dub"]
+    );
+    let over = g.input("3.jsonl", &[row(20, "oslo", true)]);
+    g.hudi(&[
+        "write",
+        &ts,
+        "--input",
+        &over,
+        "--operation",
+        "insert_overwrite_table",
+    ]);
+    g.sync(&t, &[]);
+    assert_eq!(partition_values(table(&g.dump(), "trips")), vec!["oslo"]);
+
+    // Merge-on-read, not partitioned: _ro, _rt and the plain name, without partitions.
+    let m = g.dir.path().join("events");
+    let ms = m.to_string_lossy().to_string();
+    g.hudi(&[
+        "write",
+        &ms,
+        "--input",
+        &first,
+        "--record-key",
+        "id",
+        "--precombine",
+        "ts",
+        "--type",
+        "mor",
+    ]);
+    g.sync(&m, &[]);
+    let d = g.dump();
+    for (name, input, ro) in [
+        (
+            "events_ro",
+            "org.apache.hudi.hadoop.HoodieParquetInputFormat",
+            "true",
+        ),
+        (
+            "events_rt",
+            "org.apache.hudi.hadoop.realtime.HoodieParquetRealtimeInputFormat",
+            "false",
+        ),
+        (
+            "events",
+            "org.apache.hudi.hadoop.realtime.HoodieParquetRealtimeInputFormat",
+            "false",
+        ),
+    ] {
+        let e = table(&d, name);
+        assert_eq!(e["StorageDescriptor"]["InputFormat"], input, "{name}");
+        assert_eq!(
+            e["StorageDescriptor"]["SerdeInfo"]["Parameters"]["hoodie.query.as.ro.table"],
+            ro
+        );
+        assert!(
+            e["PartitionKeys"].as_array().is_none_or(Vec::is_empty),
+            "{e}"
+        );
+        assert!(partition_values(e).is_empty());
+    }
+}
+
+#[test]
+fn glue_sync_of_five_thousand_partitions() {
+    let Some(s3) = S3::start("glue_sync_of_five_thousand_partitions", "unused") else {
+        return;
+    };
+    let g = Glue {
+        s3,
+        dir: tempfile::tempdir().expect("tempdir"),
+    };
+    let t = g.dir.path().join("wide");
+    let ts = t.to_string_lossy().to_string();
+    let rows: Vec<String> = (0..5000)
+        .map(|i| row(i, &format!("p{i:04}"), false))
+        .collect();
+    let input = g.input("wide.jsonl", &rows);
+    g.hudi(&[
+        "write",
+        &ts,
+        "--input",
+        &input,
+        "--record-key",
+        "id",
+        "--partition-by",
+        "city",
+        "--precombine",
+        "ts",
+        "--hive-style",
+        "--operation",
+        "bulk_insert",
+        "--option",
+        "hoodie.index.bloom.num_entries=10",
+    ]);
+    let first = g.sync(&t, &[]);
+    assert_eq!(
+        first["tables"][0]["partitions_added"]
+            .as_array()
+            .map(Vec::len),
+        Some(5000)
+    );
+    let changed: Vec<String> = (0..10)
+        .map(|i| row(i * 500, &format!("p{:04}", i * 500), false))
+        .collect();
+    let upsert = g.input("up.jsonl", &changed);
+    g.hudi(&[
+        "write",
+        &ts,
+        "--input",
+        &upsert,
+        "--option",
+        "hoodie.index.bloom.num_entries=10",
+    ]);
+    let next = g.sync(&t, &[]);
+    assert_eq!(next["tables"][0]["full_listing"], Value::Null);
+    assert_eq!(
+        next["tables"][0]["partitions_added"],
+        Value::from(Vec::<Value>::new())
+    );
+    let dump = g.dump();
+    assert_eq!(partition_values(table(&dump, "wide")).len(), 5000);
+    println!(
+        "glue sync of 5000 partitions (moto): first {} ms ({} calls), incremental {} ms ({} calls)",
+        first["duration_ms"],
+        first["calls"]["writes"],
+        next["duration_ms"],
+        next["calls"]["writes"]
+    );
+}
