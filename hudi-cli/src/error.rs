@@ -27,7 +27,7 @@ pub enum CliError {
     },
     #[error("{0}")]
     Sync(#[from] hudi_glue_sync::SyncError),
-    #[error("commit {instant} is written, but the catalog sync after it failed: {reason} (run `hudi sync glue` to retry)")]
+    #[error("commit {instant} is written, but the catalog sync after it failed: {reason} (run `hudi sync glue` or `hudi sync hms` to retry)")]
     SyncAfterCommit { instant: String, reason: String },
     #[error("invalid argument {arg}: {reason}")]
     Usage { arg: &'static str, reason: String },

@@ -1,20 +1,23 @@
-//! `hudi sync glue`: register a table in AWS Glue as Hudi's `AwsGlueCatalogSyncTool` does.
+//! `hudi sync glue` and `hudi sync hms`: register a table in AWS Glue or a Hive metastore as
+//! Hudi's `AwsGlueCatalogSyncTool` and `HiveSyncTool` (HMS mode) do.
 
 use std::collections::BTreeMap;
 
 use hudi_core::Table;
-use hudi_glue_sync::{GlueClient, GlueOptions, MetastoreClient, SyncOutcome, SyncTool};
+use hudi_glue_sync::config::{GLUE_TOOL, HIVE_SYNC};
+use hudi_glue_sync::{GlueClient, GlueOptions, HmsClient, MetastoreClient, SyncOutcome, SyncTool};
 use serde_json::json;
 
 use crate::error::CliError;
 use crate::output::print_json;
 use crate::StorageArgs;
 
-/// Register tables in a catalog (AWS Glue), as Hudi's catalog sync does.
+/// Register tables in a catalog (AWS Glue, a Hive metastore), as Hudi's catalog sync does.
 ///
 /// Examples:
 ///   hudi sync glue s3://bucket/trips --database lake
 ///   hudi sync glue s3://bucket/trips --database lake --dry-run --json
+///   hudi sync hms /data/trips --metastore-uri thrift://127.0.0.1:9083 --database lake
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct SyncArgs {
@@ -36,6 +39,41 @@ pub enum SyncCommand {
     ///   hudi sync glue s3://bucket/trips --database lake --option hoodie.datasource.hive_sync.skip_ro_suffix=true
     #[command(verbatim_doc_comment)]
     Glue(GlueArgs),
+    /// Register the table in a Hive metastore (Thrift, binary protocol): the same tables,
+    /// partitions and parameters as Hudi's HiveSyncTool in HMS mode.
+    ///
+    /// Examples:
+    ///   hudi sync hms /data/trips --metastore-uri thrift://127.0.0.1:9083 --database lake
+    ///   hudi sync hms s3://bucket/trips --metastore-uri thrift://hms:9083 --database lake --dry-run
+    ///   hudi sync hms /data/trips --metastore-uri thrift://hms:9083 --database lake --option hoodie.datasource.hive_sync.support_timestamp=true --json
+    #[command(verbatim_doc_comment)]
+    Hms(HmsArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct HmsArgs {
+    /// Table path or URL.
+    pub table: String,
+    /// The metastore (`hoodie.datasource.hive_sync.metastore.uris`).
+    #[arg(long, value_name = "thrift://HOST:PORT")]
+    pub metastore_uri: String,
+    /// Database (created if missing; `hoodie.datasource.hive_sync.database`).
+    #[arg(long)]
+    pub database: String,
+    /// Catalog table name (default: the Hudi table's name).
+    #[arg(long = "table")]
+    pub name: Option<String>,
+    /// Sync option `hoodie.*=value` (repeatable), as Hudi's sync names them.
+    #[arg(long = "option", value_name = "KEY=VALUE", value_parser = crate::parse_kv)]
+    pub options: Vec<(String, String)>,
+    /// Print the planned changes; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the plan and the outcome as JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub storage: StorageArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -73,19 +111,72 @@ pub struct GlueArgs {
 pub async fn run(a: SyncArgs) -> Result<(), CliError> {
     match a.command {
         SyncCommand::Glue(g) => glue(g).await,
+        SyncCommand::Hms(h) => hms(h).await,
+    }
+}
+
+fn batch_size(options: &BTreeMap<String, String>) -> usize {
+    options
+        .get(&format!("{HIVE_SYNC}batch_num"))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000)
+}
+
+async fn hms(a: HmsArgs) -> Result<(), CliError> {
+    let table = Table::open_with_options(&a.table, &a.storage.options()).await?;
+    let mut options: BTreeMap<String, String> = a.options.iter().cloned().collect();
+    let client = HmsClient::connect(&a.metastore_uri, batch_size(&options))?;
+    options.insert(format!("{HIVE_SYNC}database"), a.database.clone());
+    if let Some(n) = &a.name {
+        options.insert(format!("{HIVE_SYNC}table"), n.clone());
+    }
+    let started = std::time::Instant::now();
+    let outcome = SyncTool::new(&table, &client)
+        .with_options(options)
+        .with_dry_run(a.dry_run)
+        .run()
+        .await?;
+    report(&outcome, &client, started.elapsed().as_millis(), a.json)
+}
+
+/// The catalog a write's options ask to sync to, checked before the write: Glue, or a Hive
+/// metastore in HMS mode (`hoodie.datasource.hive_sync.mode`, the only mode without a JDBC
+/// driver or a Hive CLI).
+pub fn check_write_sync(tool: &str, options: &BTreeMap<String, String>) -> Result<(), CliError> {
+    if tool == GLUE_TOOL {
+        return Ok(());
+    }
+    match options.get(&format!("{HIVE_SYNC}mode")).map(|m| m.trim().to_ascii_lowercase()) {
+        None => Ok(()),
+        Some(m) if m == "hms" => Ok(()),
+        Some(m) => Err(CliError::Usage {
+            arg: "--option",
+            reason: format!(
+                "{HIVE_SYNC}mode={m}: only the hms mode (Thrift, {HIVE_SYNC}metastore.uris) is supported"
+            ),
+        }),
     }
 }
 
 /// The sync `hudi write` runs after its commit when `hoodie.datasource.meta.sync.enable` (or
-/// `..hive_sync.enable`) names the Glue tool: the same options as Hudi's writer takes.
+/// `..hive_sync.enable`) is set: the same options as Hudi's writer takes.
 pub async fn after_write(
+    tool: &str,
     table: &str,
     storage: &StorageArgs,
     options: &BTreeMap<String, String>,
 ) -> Result<SyncOutcome, CliError> {
     let table = Table::open_with_options(table, &storage.options()).await?;
-    let client = connect(options, None, None, None).await;
-    Ok(SyncTool::new(&table, &client)
+    let client: Box<dyn MetastoreClient> = if tool == GLUE_TOOL {
+        Box::new(connect(options, None, None, None).await)
+    } else {
+        let uri = options
+            .get(&format!("{HIVE_SYNC}metastore.uris"))
+            .map(String::as_str)
+            .unwrap_or("thrift://localhost:9083");
+        Box::new(HmsClient::connect(uri, batch_size(options))?)
+    };
+    Ok(SyncTool::new(&table, client.as_ref())
         .with_options(options.clone())
         .run()
         .await?)

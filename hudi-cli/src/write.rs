@@ -476,17 +476,8 @@ pub async fn write(a: WriteArgs) -> Result<(), CliError> {
     };
     let options: BTreeMap<String, String> = a.options.iter().cloned().collect();
     let meta_sync = hudi_glue_sync::sync_requested(&options);
-    if meta_sync == Some(hudi_glue_sync::config::HIVE_TOOL) {
-        return Err(CliError::Usage {
-            arg: "--option",
-            reason: format!(
-                "{} asks for a Hive metastore sync ({}), which this build cannot do; set {}={} to sync to Glue, or run `hudi sync glue` after the write",
-                hudi_glue_sync::config::ENABLE_META_SYNC,
-                hudi_glue_sync::config::HIVE_TOOL,
-                hudi_glue_sync::config::SYNC_TOOL_CLASS,
-                hudi_glue_sync::config::GLUE_TOOL
-            ),
-        });
+    if let Some(tool) = meta_sync {
+        crate::sync::check_write_sync(tool, &options)?;
     }
     let sync_options = options.clone();
     let bad = match &a.bad_records_path {
@@ -571,8 +562,8 @@ pub async fn write(a: WriteArgs) -> Result<(), CliError> {
     };
     let m = m?;
     let synced = match meta_sync {
-        Some(_) => Some(
-            crate::sync::after_write(&a.table, &a.storage, &sync_options)
+        Some(tool) => Some(
+            crate::sync::after_write(tool, &a.table, &a.storage, &sync_options)
                 .await
                 .map_err(|e| CliError::SyncAfterCommit {
                     instant: m.instant.to_string(),

@@ -23,6 +23,7 @@ pub mod config;
 mod discover;
 pub mod error;
 mod glue;
+mod hms;
 pub mod memory;
 pub mod partitions;
 pub mod schema;
@@ -33,6 +34,7 @@ pub use catalog::{CallCounts, Column, MetastoreClient, PartitionDef, TableDef};
 pub use config::{sync_requested, SyncConfig, TableStrategy};
 pub use error::{Result, SyncError};
 pub use glue::{GlueClient, GlueOptions};
+pub use hms::{partition_name, HmsClient};
 pub use sync::{SyncOutcome, SyncPlan, TablePlan};
 
 /// One sync of a table into a catalog.

@@ -237,7 +237,7 @@ async fn plan_table(
             &def.serde_parameters,
             "serde:",
         ));
-        if e.input_format != def.input_format || e.location != def.location {
+        if e.input_format != def.input_format || !same_location(&e.location, &def.location) {
             plan.parameters_changed.push("storage".into());
         }
         // Parameters set by others stay.
@@ -257,6 +257,20 @@ async fn plan_table(
         plan_partitions(table, cfg, client, &mut plan, last.as_ref()).await?;
     }
     Ok(plan)
+}
+
+/// A location's path without scheme and authority (`s3://b/t/p`, `file:/t/p` → `/t/p`, ...),
+/// as Hudi's sync compares locations: metastores rewrite `/t` as `file:/t`.
+fn path_only(loc: &str) -> &str {
+    let rest = match loc.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
+        None => loc.strip_prefix("file:").unwrap_or(loc),
+    };
+    rest.trim_end_matches('/')
+}
+
+fn same_location(a: &str, b: &str) -> bool {
+    path_only(a) == path_only(b)
 }
 
 fn location(client: &dyn MetastoreClient, base: &str, path: &str) -> String {
@@ -380,4 +394,17 @@ pub async fn apply(plan: &SyncPlan, client: &dyn MetastoreClient) -> Result<()> 
         client.update_table(db, &t.def, false).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_compare_without_scheme_and_authority() {
+        assert!(same_location("/tmp/t", "file:/tmp/t"));
+        assert!(same_location("file:///tmp/t/", "/tmp/t"));
+        assert!(same_location("s3a://b/t/p=1", "s3://b/t/p=1"));
+        assert!(!same_location("/tmp/t/p=1", "/tmp/t/p=2"));
+    }
 }

@@ -225,10 +225,12 @@ fn glue_sync_registers_and_follows_the_table() {
     g.sync(&t, &[]);
     assert_eq!(partition_values(table(&g.dump(), "trips")), vec!["oslo"]);
 
-    // Merge-on-read, not partitioned: _ro, _rt and the plain name, without partitions.
+    // Merge-on-read, not partitioned, synced by the write itself (Hudi's writer options):
+    // _ro, _rt and the plain name, without partitions.
     let m = g.dir.path().join("events");
     let ms = m.to_string_lossy().to_string();
-    g.hudi(&[
+    let endpoint = format!("hoodie.aws.glue.endpoint={}", g.s3.endpoint);
+    let out = g.hudi(&[
         "write",
         &ms,
         "--input",
@@ -239,8 +241,34 @@ fn glue_sync_registers_and_follows_the_table() {
         "ts",
         "--type",
         "mor",
+        "--json",
+        "--option",
+        "hoodie.datasource.meta.sync.enable=true",
+        "--option",
+        "hoodie.meta.sync.client.tool.class=org.apache.hudi.aws.sync.AwsGlueCatalogSyncTool",
+        "--option",
+        "hoodie.datasource.hive_sync.database=lake",
+        "--option",
+        &endpoint,
     ]);
-    g.sync(&m, &[]);
+    let w: Value = serde_json::from_str(out.trim()).expect("write json");
+    assert_eq!(
+        w["meta_sync"]["tables"].as_array().map(Vec::len),
+        Some(3),
+        "{w}"
+    );
+    // A sync mode this build cannot run is refused before anything is written.
+    let (ok, _, err) = support::run_hudi(&[
+        "write",
+        &ms,
+        "--input",
+        &first,
+        "--option",
+        "hoodie.datasource.hive_sync.enable=true",
+        "--option",
+        "hoodie.datasource.hive_sync.mode=jdbc",
+    ]);
+    assert!(!ok && err.contains("only the hms mode"), "{err}");
     let d = g.dump();
     for (name, input, ro) in [
         (

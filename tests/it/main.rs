@@ -12,6 +12,7 @@ mod fixture_formats;
 mod fixture_services;
 mod fixtures_vs_oracle;
 mod glue_sync;
+mod hms_sync;
 mod maintenance;
 mod mor_recovery;
 mod object_store_s3;

@@ -58,6 +58,13 @@ fn setup() -> Result<(PathBuf, PathBuf), String> {
     }
 }
 
+/// The Spark venv's python and the Hudi bundle, for one-shot Spark programs (a session with
+/// Hive support, which the shared server's session cannot switch to); `None` when Spark is
+/// not set up.
+pub fn python_and_bundle() -> Option<(PathBuf, PathBuf)> {
+    setup().ok()
+}
+
 fn start(shared: &Path) -> Result<Server, String> {
     let (python, bundle) = setup()?;
     let log = std::env::temp_dir().join(format!("hudi-spark-oracle-{}.log", std::process::id()));

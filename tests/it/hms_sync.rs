@@ -1,0 +1,316 @@
+//! `hudi sync hms` against a real Hive metastore 2.3.9 (the shared `start_hms.sh`, embedded
+//! Derby on loopback): what is registered (read back with the shared `hms_dump.py`), a second
+//! sync that writes nothing, later syncs that follow a new partition, a new column and a
+//! delete_partition, and Spark with Hive support reading the COW table and the MOR `_ro` and
+//! `_rt` tables through the metastore.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{json, Value};
+
+use crate::support::{self, moto::free_port};
+
+struct Metastore {
+    script: PathBuf,
+    pid: String,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Metastore {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(&self.script)
+            .args(["stop", &self.pid])
+            .output();
+    }
+}
+
+fn start_metastore(shared: &Path) -> Metastore {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let script = shared.join("oracle/start_hms.sh");
+    let out = Command::new("bash")
+        .arg(&script)
+        .args(["start", &port.to_string(), &dir.path().to_string_lossy()])
+        .output()
+        .expect("start_hms.sh");
+    assert!(
+        out.status.success(),
+        "the metastore did not start: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Metastore {
+        script,
+        pid: String::from_utf8_lossy(&out.stdout).trim().to_string(),
+        port,
+        _dir: dir,
+    }
+}
+
+struct Ctx {
+    shared: PathBuf,
+    python: PathBuf,
+    hms: Metastore,
+    dir: tempfile::TempDir,
+}
+
+impl Ctx {
+    fn uri(&self) -> String {
+        format!("thrift://127.0.0.1:{}", self.hms.port)
+    }
+
+    fn hudi(&self, args: &[&str]) -> String {
+        let (ok, out, err) = support::run_hudi(args);
+        assert!(ok, "hudi {args:?}: {err}");
+        out
+    }
+
+    fn sync(&self, table: &Path) -> Value {
+        let uri = self.uri();
+        let t = table.to_string_lossy();
+        let args = [
+            "sync",
+            "hms",
+            &t,
+            "--metastore-uri",
+            &uri,
+            "--database",
+            "lake",
+            "--json",
+        ];
+        serde_json::from_str(self.hudi(&args).trim()).expect("sync json")
+    }
+
+    fn dump(&self) -> Value {
+        let out = Command::new(&self.python)
+            .arg(self.shared.join("oracle/hms_dump.py"))
+            .args(["--port", &self.hms.port.to_string(), "--db", "lake"])
+            .output()
+            .expect("hms_dump");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("dump json")
+    }
+
+    fn input(&self, name: &str, rows: &[Value]) -> String {
+        let p = self.dir.path().join(name);
+        let text: String = rows.iter().map(|r| format!("{r}\n")).collect();
+        std::fs::write(&p, text).expect("input");
+        p.to_string_lossy().to_string()
+    }
+}
+
+fn table<'a>(dump: &'a Value, name: &str) -> &'a Value {
+    dump[0]["tables"]
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["tableName"] == name))
+        .unwrap_or_else(|| panic!("no table {name} in {dump}"))
+}
+
+fn partitions(t: &Value) -> Vec<String> {
+    t["partitions"]
+        .as_array()
+        .map(|p| {
+            p.iter()
+                .map(|p| p["values"][0].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Rows Spark (Hive support on, the metastore as its catalog) returns for each query.
+fn spark_queries(c: &Ctx, queries: &[&str]) -> Vec<Vec<Value>> {
+    let Some((python, bundle)) = crate::support::spark::python_and_bundle() else {
+        return Vec::new();
+    };
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../interop/spark/hms_query.py");
+    let out = Command::new(python)
+        .arg(script)
+        .arg(c.shared.join("oracle"))
+        .arg(c.uri())
+        .args(queries)
+        .env("HUDI_SPARK_BUNDLE", bundle)
+        .output()
+        .expect("run hms_query.py");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let answers: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("answer json"))
+        .collect();
+    assert_eq!(
+        answers.len(),
+        queries.len(),
+        "Spark answered {} of {} queries: {}",
+        answers.len(),
+        queries.len(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    answers
+        .iter()
+        .map(|a| {
+            assert!(a.get("error").is_none(), "Spark through the metastore: {a}");
+            a["rows"]
+                .as_array()
+                .expect("rows")
+                .iter()
+                .map(|r| serde_json::from_str(r.as_str().expect("row")).expect("row json"))
+                .collect()
+        })
+        .collect()
+}
+
+fn row(id: i64, city: &str, v: &str) -> Value {
+    json!({"id": id, "city": city, "ts": 1, "v": v})
+}
+
+#[test]
+fn hms_sync_registers_tables_that_spark_reads_through_the_metastore() {
+    let Some(shared) = support::shared_dir("hms_sync_registers_tables") else {
+        return;
+    };
+    let c = Ctx {
+        python: support::oracle_python(&shared),
+        hms: start_metastore(&shared),
+        shared,
+        dir: tempfile::tempdir().expect("tempdir"),
+    };
+    let trips = c.dir.path().join("trips");
+    let ts = trips.to_string_lossy().to_string();
+    let first = c.input(
+        "1.jsonl",
+        &[row(0, "ams", "a"), row(1, "ber", "a"), row(2, "cph", "a")],
+    );
+    let create = |t: &str, kind: &str| {
+        c.hudi(&[
+            "write",
+            t,
+            "--input",
+            &first,
+            "--record-key",
+            "id",
+            "--partition-by",
+            "city",
+            "--precombine",
+            "ts",
+            "--hive-style",
+            "--type",
+            kind,
+        ])
+    };
+    create(&ts, "cow");
+    let s = c.sync(&trips);
+    assert_eq!(s["create_database"], true, "{s}");
+    let d = c.dump();
+    let t = table(&d, "trips");
+    assert_eq!(t["tableType"], "EXTERNAL_TABLE");
+    assert_eq!(t["parameters"]["EXTERNAL"], "TRUE");
+    assert_eq!(t["parameters"]["spark.sql.sources.provider"], "hudi");
+    assert_eq!(
+        t["sd"]["inputFormat"],
+        "org.apache.hudi.hadoop.HoodieParquetInputFormat"
+    );
+    assert_eq!(
+        t["sd"]["serdeInfo"]["parameters"]["path"],
+        Value::from(ts.clone())
+    );
+    assert_eq!(t["partitionKeys"][0]["name"], "city");
+    assert_eq!(partitions(t), vec!["ams", "ber", "cph"]);
+    assert_eq!(
+        t["partitions"][0]["sd"]["location"],
+        Value::from(format!("file:{ts}/city=ams")),
+        "the metastore qualifies local paths"
+    );
+    let again = c.sync(&trips);
+    assert_eq!(again["calls"]["writes"], 0, "{again}");
+
+    // A new partition and a new column, then a partition dropped: each synced incrementally.
+    let second = c.input(
+        "2.jsonl",
+        &[
+            json!({"id": 10, "city": "dub", "ts": 2, "v": "x", "extra": 10}),
+            json!({"id": 0, "city": "ams", "ts": 2, "v": "x", "extra": 0}),
+        ],
+    );
+    c.hudi(&["write", &ts, "--input", &second]);
+    let s = c.sync(&trips);
+    assert_eq!(s["tables"][0]["full_listing"], Value::Null, "{s}");
+    assert_eq!(s["tables"][0]["columns_added"][0], "extra");
+    c.hudi(&[
+        "write",
+        &ts,
+        "--operation",
+        "delete_partition",
+        "--partitions",
+        "city=ber",
+    ]);
+    c.sync(&trips);
+    let d = c.dump();
+    let t = table(&d, "trips");
+    assert_eq!(partitions(t), vec!["ams", "cph", "dub"]);
+    let cols = t["sd"]["cols"].as_array().expect("cols");
+    assert_eq!(cols.last().map(|c| &c["name"]), Some(&Value::from("extra")));
+    // Cascaded: the partitions that were there have the column too.
+    let ams = &t["partitions"][0]["sd"]["cols"];
+    assert!(
+        ams.as_array()
+            .is_some_and(|c| c.iter().any(|c| c["name"] == "extra")),
+        "{ams}"
+    );
+
+    // Merge-on-read: an upsert into log files, so _ro and _rt differ.
+    let events = c.dir.path().join("events");
+    let es = events.to_string_lossy().to_string();
+    create(&es, "mor");
+    let up = c.input(
+        "3.jsonl",
+        &[json!({"id": 0, "city": "ams", "ts": 5, "v": "b"})],
+    );
+    c.hudi(&["write", &es, "--input", &up]);
+    c.sync(&events);
+    let d = c.dump();
+    for name in ["events_ro", "events_rt", "events"] {
+        assert_eq!(
+            partitions(table(&d, name)),
+            vec!["ams", "ber", "cph"],
+            "{name}"
+        );
+    }
+
+    if !crate::support::spark::available("hms_sync_registers_tables") {
+        return;
+    }
+    let got = spark_queries(
+        &c,
+        &[
+            "SELECT id, city, v, extra FROM lake.trips",
+            "SELECT id, city, v FROM lake.events_ro",
+            "SELECT id, city, v FROM lake.events_rt",
+        ],
+    );
+    let want_trips = vec![
+        json!({"city": "ams", "extra": 0, "id": 0, "v": "x"}),
+        json!({"city": "cph", "extra": null, "id": 2, "v": "a"}),
+        json!({"city": "dub", "extra": 10, "id": 10, "v": "x"}),
+    ];
+    let sorted = |mut v: Vec<Value>| {
+        v.sort_by_key(|r| r.to_string());
+        v
+    };
+    assert_eq!(sorted(got[0].clone()), sorted(want_trips));
+    let v_of = |rows: &[Value], id: i64| {
+        rows.iter()
+            .find(|r| r["id"] == id)
+            .map(|r| r["v"].clone())
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(got[1].len(), 3);
+    assert_eq!(v_of(&got[1], 0), "a", "read-optimized: base files only");
+    assert_eq!(got[2].len(), 3);
+    assert_eq!(v_of(&got[2], 0), "b", "realtime: the log merged");
+    println!("Spark through the metastore: {got:?}");
+}
