@@ -86,7 +86,7 @@ fn storage(t: &TableDef, location: &str) -> h::StorageDescriptor {
         input_format: Some(fs(&t.input_format)),
         output_format: Some(fs(&t.output_format)),
         compressed: Some(false),
-        num_buckets: Some(-1),
+        num_buckets: Some(0),
         serde_info: Some(h::SerDeInfo {
             name: None,
             serialization_lib: Some(fs(&t.serde_library)),

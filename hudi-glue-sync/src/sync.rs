@@ -10,7 +10,7 @@ use crate::config::SyncConfig;
 use crate::discover::{discover, full_listing_reason};
 use crate::error::{Result, SyncError};
 use crate::schema::compatible;
-use crate::tables::{definition, views, LAST_COMMIT_TIME_SYNC};
+use crate::tables::{definition, views, LAST_COMMIT_COMPLETION_TIME_SYNC, LAST_COMMIT_TIME_SYNC};
 
 /// What one catalog table needs.
 #[derive(Debug, Clone)]
@@ -103,6 +103,18 @@ fn latest_commit(table: &Table) -> Result<InstantTime> {
         })
 }
 
+/// When the latest completed write completed, as Hudi's Hive sync records it: the completion
+/// time of the file name (table version 8+), else the completed instant file's modification
+/// time, spelled as an instant (UTC).
+fn latest_completion(table: &Table) -> Option<String> {
+    let i = table.timeline().completed_writes().last()?;
+    if let Some(c) = i.completion() {
+        return Some(c.to_string());
+    }
+    let t = chrono::DateTime::from_timestamp_millis(i.modified_ms)?;
+    Some(InstantTime::from_datetime_utc(&t).to_string())
+}
+
 /// Plans the sync of `table` into `client`'s catalog.
 pub async fn plan(
     table: &Table,
@@ -131,6 +143,9 @@ pub async fn plan(
             };
             def.parameters
                 .insert("hudi.metadata-listing-enabled".into(), on.into());
+        } else if let Some(c) = latest_completion(table) {
+            def.parameters
+                .insert(LAST_COMMIT_COMPLETION_TIME_SYNC.into(), c);
         }
         let existing = if create_database {
             None

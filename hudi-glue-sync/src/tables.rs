@@ -14,6 +14,8 @@ use crate::error::{Result, SyncError};
 use crate::schema;
 
 pub const LAST_COMMIT_TIME_SYNC: &str = "last_commit_time_sync";
+/// Written by Hudi's Hive metastore sync only (not by its Glue sync).
+pub const LAST_COMMIT_COMPLETION_TIME_SYNC: &str = "last_commit_completion_time_sync";
 pub const QUERY_AS_RO: &str = "hoodie.query.as.ro.table";
 const OUTPUT_FORMAT: &str = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat";
 const SERDE: &str = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe";

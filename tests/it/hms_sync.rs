@@ -314,3 +314,106 @@ fn hms_sync_registers_tables_that_spark_reads_through_the_metastore() {
     assert_eq!(v_of(&got[2], 0), "b", "realtime: the log merged");
     println!("Spark through the metastore: {got:?}");
 }
+
+/// A table as a dump shows it, without what differs by name or by who registered it.
+fn comparable(t: &Value) -> Value {
+    let mut t = t.clone();
+    let m = t.as_object_mut().expect("table object");
+    for k in ["tableName", "dbName", "owner"] {
+        m.remove(k);
+    }
+    if let Some(p) = m.get_mut("parameters").and_then(Value::as_object_mut) {
+        // Hudi's Spark writer passes its Spark version (`hoodie.meta_sync.spark.version`).
+        p.remove("spark.sql.create.version");
+    }
+    for p in m
+        .get_mut("partitions")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(o) = p.as_object_mut() {
+            o.remove("dbName");
+            o.remove("tableName");
+        }
+    }
+    t
+}
+
+/// The same tables registered by Apache Hudi's own HiveSyncTool (a Spark write with
+/// `hoodie.datasource.hive_sync.*`, HMS mode) and by `hudi sync hms`: the metastore holds the
+/// same definitions, parameters and partitions for each.
+#[test]
+fn hms_registration_equals_hudi_hive_sync_tool() {
+    let test = "hms_registration_equals_hudi_hive_sync_tool";
+    let Some(shared) = support::shared_dir(test) else {
+        return;
+    };
+    if !crate::support::spark::available(test) {
+        return;
+    }
+    let c = Ctx {
+        python: support::oracle_python(&shared),
+        hms: start_metastore(&shared),
+        shared,
+        dir: tempfile::tempdir().expect("tempdir"),
+    };
+    use crate::support::data;
+    use arrow::datatypes::DataType;
+    let schema = data::schema(vec![
+        data::field("id", DataType::Int64),
+        data::field("city", DataType::Utf8),
+        data::field("ts", DataType::Int64),
+        data::field("v", DataType::Utf8),
+    ]);
+    let rows: Vec<data::Row> = [(0, "ams"), (1, "ber"), (2, "cph")]
+        .iter()
+        .map(|(i, city)| data::row(json!({"id": i, "city": city, "ts": 1, "v": "a"})))
+        .collect();
+    let input = c.dir.path().join("in.parquet");
+    data::write_parquet(&input, &schema, &[data::batch(&schema, &rows)]);
+    for (name, kind, tables) in [
+        ("trips", "COPY_ON_WRITE", vec!["trips"]),
+        (
+            "events",
+            "MERGE_ON_READ",
+            vec!["events", "events_ro", "events_rt"],
+        ),
+    ] {
+        let path = c.dir.path().join(name);
+        let mut o = std::collections::BTreeMap::new();
+        for (k, v) in [
+            ("hoodie.table.name", name),
+            ("hoodie.datasource.write.table.type", kind),
+            ("hoodie.datasource.write.operation", "upsert"),
+            ("hoodie.datasource.write.recordkey.field", "id"),
+            ("hoodie.datasource.write.partitionpath.field", "city"),
+            ("hoodie.datasource.write.precombine.field", "ts"),
+            ("hoodie.datasource.write.hive_style_partitioning", "true"),
+            ("hoodie.datasource.hive_sync.enable", "true"),
+            ("hoodie.datasource.hive_sync.mode", "hms"),
+            ("hoodie.datasource.hive_sync.database", "by_hudi"),
+            ("hoodie.datasource.hive_sync.table", name),
+        ] {
+            o.insert(k.to_string(), v.to_string());
+        }
+        o.insert("hoodie.datasource.hive_sync.metastore.uris".into(), c.uri());
+        crate::support::spark::write(&path, &input, &o)
+            .unwrap_or_else(|e| panic!("Spark's write with hive sync: {e}"));
+        c.sync(&path);
+        let by_us = c.dump();
+        let out = Command::new(&c.python)
+            .arg(c.shared.join("oracle/hms_dump.py"))
+            .args(["--port", &c.hms.port.to_string(), "--db", "by_hudi"])
+            .output()
+            .expect("hms_dump");
+        let by_hudi: Value = serde_json::from_slice(&out.stdout).expect("dump json");
+        for t in tables {
+            assert_eq!(
+                comparable(table(&by_us, t)),
+                comparable(table(&by_hudi, t)),
+                "{t}: ours (left) against Hudi's HiveSyncTool (right)"
+            );
+        }
+    }
+}
