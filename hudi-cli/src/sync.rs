@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use hudi_core::Table;
-use hudi_glue_sync::config::{GLUE_TOOL, HIVE_SYNC};
-use hudi_glue_sync::{GlueClient, GlueOptions, HmsClient, MetastoreClient, SyncOutcome, SyncTool};
+use hudi_glue_sync::config::HIVE_SYNC;
+use hudi_glue_sync::{MetastoreClient, SyncOutcome, SyncTool};
 use serde_json::json;
 
 use crate::error::CliError;
@@ -115,17 +115,10 @@ pub async fn run(a: SyncArgs) -> Result<(), CliError> {
     }
 }
 
-fn batch_size(options: &BTreeMap<String, String>) -> usize {
-    options
-        .get(&format!("{HIVE_SYNC}batch_num"))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1000)
-}
-
 async fn hms(a: HmsArgs) -> Result<(), CliError> {
     let table = Table::open_with_options(&a.table, &a.storage.options()).await?;
     let mut options: BTreeMap<String, String> = a.options.iter().cloned().collect();
-    let client = HmsClient::connect(&a.metastore_uri, batch_size(&options))?;
+    let client = hudi_glue_sync::hms_client(&options, Some(&a.metastore_uri))?;
     options.insert(format!("{HIVE_SYNC}database"), a.database.clone());
     if let Some(n) = &a.name {
         options.insert(format!("{HIVE_SYNC}table"), n.clone());
@@ -139,86 +132,15 @@ async fn hms(a: HmsArgs) -> Result<(), CliError> {
     report(&outcome, &client, started.elapsed().as_millis(), a.json)
 }
 
-/// The catalog a write's options ask to sync to, checked before the write: Glue, or a Hive
-/// metastore in HMS mode (`hoodie.datasource.hive_sync.mode`, the only mode without a JDBC
-/// driver or a Hive CLI).
-pub fn check_write_sync(tool: &str, options: &BTreeMap<String, String>) -> Result<(), CliError> {
-    if tool == GLUE_TOOL {
-        return Ok(());
-    }
-    match options.get(&format!("{HIVE_SYNC}mode")).map(|m| m.trim().to_ascii_lowercase()) {
-        None => Ok(()),
-        Some(m) if m == "hms" => Ok(()),
-        Some(m) => Err(CliError::Usage {
-            arg: "--option",
-            reason: format!(
-                "{HIVE_SYNC}mode={m}: only the hms mode (Thrift, {HIVE_SYNC}metastore.uris) is supported"
-            ),
-        }),
-    }
-}
-
-/// The sync `hudi write` runs after its commit when `hoodie.datasource.meta.sync.enable` (or
-/// `..hive_sync.enable`) is set: the same options as Hudi's writer takes.
-pub async fn after_write(
-    tool: &str,
-    table: &str,
-    storage: &StorageArgs,
-    options: &BTreeMap<String, String>,
-) -> Result<SyncOutcome, CliError> {
-    let table = Table::open_with_options(table, &storage.options()).await?;
-    let client: Box<dyn MetastoreClient> = if tool == GLUE_TOOL {
-        Box::new(connect(options, None, None, None).await)
-    } else {
-        let uri = options
-            .get(&format!("{HIVE_SYNC}metastore.uris"))
-            .map(String::as_str)
-            .unwrap_or("thrift://localhost:9083");
-        Box::new(HmsClient::connect(uri, batch_size(options))?)
-    };
-    Ok(SyncTool::new(&table, client.as_ref())
-        .with_options(options.clone())
-        .run()
-        .await?)
-}
-
-async fn connect(
-    options: &BTreeMap<String, String>,
-    region: Option<String>,
-    endpoint: Option<String>,
-    catalog_id: Option<String>,
-) -> GlueClient {
-    let option = |k: &str| options.get(k).cloned();
-    GlueClient::connect(GlueOptions {
-        region: region.or_else(|| option("hoodie.aws.glue.region")),
-        endpoint: endpoint.or_else(|| option("hoodie.aws.glue.endpoint")),
-        catalog_id,
-        parallelism: option("hoodie.datasource.meta.sync.glue.partition_change_parallelism")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(4),
-    })
-    .await
-}
-
 async fn glue(a: GlueArgs) -> Result<(), CliError> {
     let table = Table::open_with_options(&a.table, &a.storage.options()).await?;
     let mut options: BTreeMap<String, String> = a.options.iter().cloned().collect();
-    let option = |k: &str| options.get(k).cloned();
-    let parallelism = option("hoodie.datasource.meta.sync.glue.partition_change_parallelism")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(4);
-    let client = GlueClient::connect(GlueOptions {
-        region: a
-            .region
-            .clone()
-            .or_else(|| option("hoodie.aws.glue.region")),
-        endpoint: a
-            .endpoint
-            .clone()
-            .or_else(|| option("hoodie.aws.glue.endpoint")),
-        catalog_id: a.catalog_id.clone(),
-        parallelism,
-    })
+    let client = hudi_glue_sync::glue_client(
+        &options,
+        a.region.clone(),
+        a.endpoint.clone(),
+        a.catalog_id.clone(),
+    )
     .await;
     options.insert(
         "hoodie.datasource.hive_sync.database".into(),

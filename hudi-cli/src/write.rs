@@ -475,10 +475,8 @@ pub async fn write(a: WriteArgs) -> Result<(), CliError> {
         Err(e) => return Err(e.into()),
     };
     let options: BTreeMap<String, String> = a.options.iter().cloned().collect();
-    let meta_sync = hudi_glue_sync::sync_requested(&options);
-    if let Some(tool) = meta_sync {
-        crate::sync::check_write_sync(tool, &options)?;
-    }
+    // Refused before the write when the sync asked for cannot run.
+    let meta_sync = hudi_glue_sync::requested_sync(&options)?;
     let sync_options = options.clone();
     let bad = match &a.bad_records_path {
         Some(dir) => {
@@ -562,14 +560,12 @@ pub async fn write(a: WriteArgs) -> Result<(), CliError> {
     };
     let m = m?;
     let synced = match meta_sync {
-        Some(tool) => Some(
-            crate::sync::after_write(tool, &a.table, &a.storage, &sync_options)
-                .await
-                .map_err(|e| CliError::SyncAfterCommit {
-                    instant: m.instant.to_string(),
-                    reason: e.to_string(),
-                })?,
-        ),
+        Some(_) => hudi_glue_sync::meta_sync(&table, &sync_options)
+            .await
+            .map_err(|e| CliError::SyncAfterCommit {
+                instant: m.instant.to_string(),
+                reason: e.to_string(),
+            })?,
         None => None,
     };
     if let (Some((n, path)), false) = (&bad_summary, a.json) {

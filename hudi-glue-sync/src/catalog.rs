@@ -53,6 +53,33 @@ pub struct CallCounts {
     pub writes: usize,
 }
 
+/// Counts of a client's calls, kept as they are made.
+#[derive(Debug, Default)]
+pub struct CallCounter {
+    reads: std::sync::atomic::AtomicUsize,
+    writes: std::sync::atomic::AtomicUsize,
+}
+
+impl CallCounter {
+    pub fn read(&self) {
+        self.reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn wrote(&self) {
+        self.writes
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn counts(&self) -> CallCounts {
+        use std::sync::atomic::Ordering::Relaxed;
+        CallCounts {
+            reads: self.reads.load(Relaxed),
+            writes: self.writes.load(Relaxed),
+        }
+    }
+}
+
 /// The calls a sync makes. Each client batches and paces its calls as its catalog requires
 /// (Glue: 100 partitions per create/update, 25 per delete; retries of throttled calls) and
 /// tolerates "already exists" on creation.

@@ -4,7 +4,6 @@
 //! by the SDK's standard retry mode, and partition batches sent a few at a time.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region};
@@ -14,7 +13,7 @@ use aws_sdk_glue::Client;
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt, TryStreamExt};
 
-use crate::catalog::{CallCounts, Column, MetastoreClient, PartitionDef, TableDef};
+use crate::catalog::{CallCounter, CallCounts, Column, MetastoreClient, PartitionDef, TableDef};
 use crate::error::{Result, SyncError};
 
 const CREATE_BATCH: usize = 100;
@@ -39,8 +38,7 @@ pub struct GlueClient {
     client: Client,
     catalog_id: Option<String>,
     parallelism: usize,
-    reads: AtomicUsize,
-    writes: AtomicUsize,
+    calls: CallCounter,
 }
 
 fn failed<E>(operation: &'static str, target: &str, e: SdkError<E>) -> SyncError
@@ -77,17 +75,16 @@ impl GlueClient {
             client: Client::new(&conf),
             catalog_id: o.catalog_id,
             parallelism: o.parallelism.clamp(1, 10),
-            reads: AtomicUsize::new(0),
-            writes: AtomicUsize::new(0),
+            calls: CallCounter::default(),
         }
     }
 
     fn read(&self) {
-        self.reads.fetch_add(1, Ordering::Relaxed);
+        self.calls.read();
     }
 
     fn wrote(&self) {
-        self.writes.fetch_add(1, Ordering::Relaxed);
+        self.calls.wrote();
     }
 
     fn columns(cols: &[Column]) -> Result<Vec<g::Column>> {
@@ -247,10 +244,7 @@ impl MetastoreClient for GlueClient {
     }
 
     fn calls(&self) -> CallCounts {
-        CallCounts {
-            reads: self.reads.load(Ordering::Relaxed),
-            writes: self.writes.load(Ordering::Relaxed),
-        }
+        self.calls.counts()
     }
 
     fn database_exists<'a>(&'a self, db: &'a str) -> BoxFuture<'a, Result<bool>> {

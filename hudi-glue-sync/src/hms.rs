@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::net::ToSocketAddrs;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -13,7 +12,7 @@ use hive_metastore as h;
 use pilota::{AHashMap, FastStr};
 use volo_thrift::MaybeException;
 
-use crate::catalog::{CallCounts, Column, MetastoreClient, PartitionDef, TableDef};
+use crate::catalog::{CallCounter, CallCounts, Column, MetastoreClient, PartitionDef, TableDef};
 use crate::error::{Result, SyncError};
 
 type Client = h::ThriftHiveMetastoreClient;
@@ -22,8 +21,7 @@ pub struct HmsClient {
     client: Client,
     uri: String,
     batch: usize,
-    reads: AtomicUsize,
-    writes: AtomicUsize,
+    calls: CallCounter,
 }
 
 fn failed(operation: &'static str, target: &str, message: impl std::fmt::Display) -> SyncError {
@@ -238,17 +236,16 @@ impl HmsClient {
             client,
             uri: uri.to_string(),
             batch: batch.max(1),
-            reads: AtomicUsize::new(0),
-            writes: AtomicUsize::new(0),
+            calls: CallCounter::default(),
         })
     }
 
     fn read(&self) {
-        self.reads.fetch_add(1, Ordering::Relaxed);
+        self.calls.read();
     }
 
     fn wrote(&self) {
-        self.writes.fetch_add(1, Ordering::Relaxed);
+        self.calls.wrote();
     }
 
     fn target(&self, what: &str) -> String {
@@ -275,10 +272,7 @@ impl MetastoreClient for HmsClient {
     }
 
     fn calls(&self) -> CallCounts {
-        CallCounts {
-            reads: self.reads.load(Ordering::Relaxed),
-            writes: self.writes.load(Ordering::Relaxed),
-        }
+        self.calls.counts()
     }
 
     fn database_exists<'a>(&'a self, db: &'a str) -> BoxFuture<'a, Result<bool>> {

@@ -25,6 +25,7 @@ pub mod error;
 mod glue;
 mod hms;
 pub mod memory;
+mod meta;
 pub mod partitions;
 pub mod schema;
 mod sync;
@@ -35,6 +36,7 @@ pub use config::{sync_requested, SyncConfig, TableStrategy};
 pub use error::{Result, SyncError};
 pub use glue::{GlueClient, GlueOptions};
 pub use hms::{partition_name, HmsClient};
+pub use meta::{glue_client, hms_client, meta_sync, requested_sync};
 pub use sync::{SyncOutcome, SyncPlan, TablePlan};
 
 /// One sync of a table into a catalog.

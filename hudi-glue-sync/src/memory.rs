@@ -1,13 +1,12 @@
 //! A catalog in memory: what the planner's tests sync into, counting calls.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use futures::future::BoxFuture;
 use futures::FutureExt;
 
-use crate::catalog::{CallCounts, MetastoreClient, PartitionDef, TableDef};
+use crate::catalog::{CallCounter, CallCounts, MetastoreClient, PartitionDef, TableDef};
 use crate::error::{Result, SyncError};
 
 /// A table and its partitions (values → location).
@@ -23,8 +22,7 @@ struct State {
 #[derive(Debug, Default)]
 pub struct MemoryCatalog {
     state: Mutex<State>,
-    reads: AtomicUsize,
-    writes: AtomicUsize,
+    calls: CallCounter,
 }
 
 impl MemoryCatalog {
@@ -39,8 +37,11 @@ impl MemoryCatalog {
     }
 
     fn with<T>(&self, write: bool, f: impl FnOnce(&mut State) -> Result<T>) -> Result<T> {
-        let counter = if write { &self.writes } else { &self.reads };
-        counter.fetch_add(1, Ordering::Relaxed);
+        if write {
+            self.calls.wrote();
+        } else {
+            self.calls.read();
+        }
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         f(&mut s)
     }
@@ -74,10 +75,7 @@ impl MetastoreClient for MemoryCatalog {
     }
 
     fn calls(&self) -> CallCounts {
-        CallCounts {
-            reads: self.reads.load(Ordering::Relaxed),
-            writes: self.writes.load(Ordering::Relaxed),
-        }
+        self.calls.counts()
     }
 
     fn database_exists<'a>(&'a self, db: &'a str) -> BoxFuture<'a, Result<bool>> {
