@@ -1,8 +1,9 @@
 //! `hudi sync hms` against a real Hive metastore 2.3.9 (the shared `start_hms.sh`, embedded
 //! Derby on loopback): what is registered (read back with the shared `hms_dump.py`), a second
 //! sync that writes nothing, later syncs that follow a new partition, a new column and a
-//! delete_partition, and Spark with Hive support reading the COW table and the MOR `_ro` and
-//! `_rt` tables through the metastore.
+//! delete_partition, Spark with Hive support reading the COW table and the MOR `_ro` and
+//! `_rt` tables through the metastore, and Trino's Hudi connector reading the COW and `_ro`
+//! tables (the path Athena takes).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -312,7 +313,34 @@ fn hms_sync_registers_tables_that_spark_reads_through_the_metastore() {
     assert_eq!(v_of(&got[1], 0), "a", "read-optimized: base files only");
     assert_eq!(got[2].len(), 3);
     assert_eq!(v_of(&got[2], 0), "b", "realtime: the log merged");
-    println!("Spark through the metastore: {got:?}");
+
+    // Trino's Hudi connector, as Athena reads: the COW table and the read-optimized table.
+    let test = "hms_sync_registers_tables (Trino)";
+    let Some(trino) = crate::support::trino::start_or_skip(test, &c.uri()) else {
+        return;
+    };
+    let got = trino.query(&[
+        "SELECT id, city, v, extra FROM hudi.lake.trips ORDER BY id",
+        "SELECT id, city, v FROM hudi.lake.events_ro ORDER BY id",
+    ]);
+    assert_eq!(
+        got[0],
+        vec![
+            json!([0, "ams", "x", 0]),
+            json!([2, "cph", "a", null]),
+            json!([10, "dub", "x", 10]),
+        ],
+        "Trino reads the COW table as synced"
+    );
+    assert_eq!(
+        got[1],
+        vec![
+            json!([0, "ams", "a"]),
+            json!([1, "ber", "a"]),
+            json!([2, "cph", "a"])
+        ],
+        "Trino reads the read-optimized table: base files only"
+    );
 }
 
 /// A table as a dump shows it, without what differs by name or by who registered it.
