@@ -199,7 +199,13 @@ fn changed_keys(
     prefix: &str,
 ) -> Vec<String> {
     want.iter()
-        .filter(|(k, v)| k.as_str() != LAST_COMMIT_TIME_SYNC && have.get(*k) != Some(v))
+        .filter(|(k, _)| {
+            !matches!(
+                k.as_str(),
+                LAST_COMMIT_TIME_SYNC | LAST_COMMIT_COMPLETION_TIME_SYNC
+            )
+        })
+        .filter(|(k, v)| have.get(*k) != Some(v))
         .map(|(k, _)| format!("{prefix}{k}"))
         .collect()
 }
@@ -347,7 +353,7 @@ async fn plan_partitions(
                 values: values.clone(),
                 location: loc.clone(),
             }),
-            Some(h) if client.normalize_location(h) != *loc => plan.update.push(PartitionDef {
+            Some(h) if !same_location(h, loc) => plan.update.push(PartitionDef {
                 values: values.clone(),
                 location: loc.clone(),
             }),

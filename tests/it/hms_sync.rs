@@ -445,3 +445,146 @@ fn hms_registration_equals_hudi_hive_sync_tool() {
         }
     }
 }
+
+/// 5,000 partitions into the real metastore (first sync and an incremental one, timed), an
+/// insert_overwrite_table that leaves fewer partitions, and a table without partitions.
+#[test]
+fn hms_sync_of_many_partitions_an_overwrite_and_no_partitions() {
+    let Some(shared) = support::shared_dir("hms_sync_of_many_partitions") else {
+        return;
+    };
+    let c = Ctx {
+        python: support::oracle_python(&shared),
+        hms: start_metastore(&shared),
+        shared,
+        dir: tempfile::tempdir().expect("tempdir"),
+    };
+    let wide = c.dir.path().join("wide");
+    let ws = wide.to_string_lossy().to_string();
+    let rows: Vec<Value> = (0..5000)
+        .map(|i| row(i, &format!("p{i:04}"), "a"))
+        .collect();
+    let input = c.input("wide.jsonl", &rows);
+    c.hudi(&[
+        "write",
+        &ws,
+        "--input",
+        &input,
+        "--record-key",
+        "id",
+        "--partition-by",
+        "city",
+        "--precombine",
+        "ts",
+        "--hive-style",
+        "--operation",
+        "bulk_insert",
+        "--option",
+        "hoodie.index.bloom.num_entries=10",
+    ]);
+    let first = c.sync(&wide);
+    assert_eq!(
+        first["tables"][0]["partitions_added"]
+            .as_array()
+            .map(Vec::len),
+        Some(5000)
+    );
+    let changed: Vec<Value> = (0..10)
+        .map(|i| row(i * 500, &format!("p{:04}", i * 500), "b"))
+        .collect();
+    let up = c.input("up.jsonl", &changed);
+    c.hudi(&[
+        "write",
+        &ws,
+        "--input",
+        &up,
+        "--option",
+        "hoodie.index.bloom.num_entries=10",
+    ]);
+    let next = c.sync(&wide);
+    assert_eq!(next["tables"][0]["full_listing"], Value::Null, "{next}");
+    assert_eq!(next["tables"][0]["partitions_added"], json!([]));
+    assert_eq!(next["tables"][0]["partitions_updated"], json!([]), "{next}");
+    assert_eq!(
+        next["calls"]["writes"], 1,
+        "only the sync time moves: {next}"
+    );
+    println!(
+        "hive metastore sync of 5000 partitions: first {} ms ({} write calls), incremental {} ms ({} write calls)",
+        first["duration_ms"], first["calls"]["writes"], next["duration_ms"], next["calls"]["writes"]
+    );
+    let d = c.dump();
+    assert_eq!(partitions(table(&d, "wide")).len(), 5000);
+
+    // insert_overwrite_table: only the partitions it wrote stay.
+    let small = c.dir.path().join("small");
+    let ss = small.to_string_lossy().to_string();
+    let three = c.input(
+        "3.jsonl",
+        &[row(0, "ams", "a"), row(1, "ber", "a"), row(2, "cph", "a")],
+    );
+    c.hudi(&[
+        "write",
+        &ss,
+        "--input",
+        &three,
+        "--record-key",
+        "id",
+        "--partition-by",
+        "city",
+        "--precombine",
+        "ts",
+        "--hive-style",
+    ]);
+    c.sync(&small);
+    let over = c.input("over.jsonl", &[row(7, "dub", "o")]);
+    c.hudi(&[
+        "write",
+        &ss,
+        "--input",
+        &over,
+        "--operation",
+        "insert_overwrite_table",
+    ]);
+    let s = c.sync(&small);
+    assert_eq!(
+        s["tables"][0]["partitions_dropped"]
+            .as_array()
+            .map(Vec::len),
+        Some(3),
+        "{s}"
+    );
+    assert_eq!(partitions(table(&c.dump(), "small")), vec!["dub"]);
+
+    // Merge-on-read without partitions: three tables, no partition keys, no partitions.
+    let flat = c.dir.path().join("flat");
+    let fs = flat.to_string_lossy().to_string();
+    c.hudi(&[
+        "write",
+        &fs,
+        "--input",
+        &three,
+        "--record-key",
+        "id",
+        "--precombine",
+        "ts",
+        "--type",
+        "mor",
+    ]);
+    c.sync(&flat);
+    let d = c.dump();
+    for name in ["flat", "flat_ro", "flat_rt"] {
+        let t = table(&d, name);
+        assert!(
+            t["partitionKeys"].as_array().is_none_or(Vec::is_empty),
+            "{name}: {t}"
+        );
+        assert!(partitions(t).is_empty(), "{name}");
+        assert!(
+            t["sd"]["cols"]
+                .as_array()
+                .is_some_and(|c| c.iter().any(|c| c["name"] == "city")),
+            "{name}: city is a data column"
+        );
+    }
+}
