@@ -111,12 +111,27 @@ impl Trino {
             if let Ok(Some(status)) = t.child.try_wait() {
                 return Err(format!("Trino exited ({status}): {}", t.log_tail()));
             }
-            if info(port).is_some_and(|b| b.contains("\"starting\":false")) {
+            // Started, and the coordinator has announced itself as a worker: a query runs.
+            if info(port).is_some_and(|b| b.contains("\"starting\":false")) && t.runs("SELECT 1") {
                 return Ok(t);
             }
             std::thread::sleep(Duration::from_millis(500));
         }
         Err(format!("Trino did not start in 120 s: {}", t.log_tail()))
+    }
+
+    /// Whether a query runs now (right after start-up the node may not be registered yet:
+    /// "No nodes available to run query").
+    fn runs(&self, sql: &str) -> bool {
+        Command::new("python3")
+            .arg(interop().join("query.py"))
+            .arg(self.port.to_string())
+            .arg(sql)
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|l| serde_json::from_str::<Value>(l.trim()).ok())
+            .is_some_and(|v| v.get("error").is_none())
     }
 
     fn log_tail(&self) -> String {
@@ -125,20 +140,41 @@ impl Trino {
         lines[lines.len().saturating_sub(30)..].join("\n")
     }
 
-    /// The rows (arrays, in column order) of each query; a failed query fails the test.
-    pub fn query(&self, queries: &[&str]) -> Vec<Vec<Value>> {
+    fn answers(&self, queries: &[&str]) -> Vec<Value> {
         let out = Command::new("python3")
             .arg(interop().join("query.py"))
             .arg(self.port.to_string())
             .args(queries)
             .output()
             .expect("run interop/trino/query.py");
-        let text = String::from_utf8_lossy(&out.stdout);
-        let answers: Vec<Value> = text
+        String::from_utf8_lossy(&out.stdout)
             .lines()
             .map(|l| serde_json::from_str(l).expect("trino answer json"))
-            .collect();
-        assert_eq!(answers.len(), queries.len(), "{text} {}", self.log_tail());
+            .collect()
+    }
+
+    /// The rows (arrays, in column order) of each query; a failed query fails the test. Right
+    /// after start-up the node may not have announced itself to the coordinator yet ("No nodes
+    /// available to run query"): the queries are asked again for up to 90 s.
+    pub fn query(&self, queries: &[&str]) -> Vec<Vec<Value>> {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        let mut answers = self.answers(queries);
+        while Instant::now() < deadline
+            && answers.iter().any(|a| {
+                a["error"]
+                    .as_str()
+                    .is_some_and(|e| e.contains("No nodes available"))
+            })
+        {
+            std::thread::sleep(Duration::from_secs(2));
+            answers = self.answers(queries);
+        }
+        assert_eq!(
+            answers.len(),
+            queries.len(),
+            "{answers:?} {}",
+            self.log_tail()
+        );
         answers
             .iter()
             .map(|a| {
