@@ -201,6 +201,12 @@ fn report(
         if let Some(why) = &t.full_listing {
             println!("  all partitions listed: {why}");
         }
+        if !t.comments_changed.is_empty() {
+            println!("  comments: {}", t.comments_changed.join(", "));
+        }
+        if !t.parameters_changed.is_empty() {
+            println!("  parameters: {}", t.parameters_changed.join(", "));
+        }
     }
     println!(
         "{} calls ({} changing the catalog) in {ms} ms{verb}",

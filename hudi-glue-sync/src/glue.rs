@@ -95,7 +95,8 @@ impl GlueClient {
                     g::Column::builder()
                         .name(&c.name)
                         .r#type(&c.type_name)
-                        .set_comment(c.comment.clone())
+                        // Hudi's Glue sync writes an empty comment, never none.
+                        .comment(c.comment.as_deref().unwrap_or(""))
                         .build(),
                 )
             })

@@ -1,6 +1,8 @@
 //! The table's Arrow schema as catalog columns (Hive type names) and as the Spark schema JSON
 //! Spark's datasource reads back from `spark.sql.sources.schema.part.N`.
 
+use std::collections::BTreeMap;
+
 use arrow::datatypes::{DataType, Field, Fields};
 use serde_json::Value;
 
@@ -90,6 +92,25 @@ pub fn columns(fields: &[&Field], support_timestamp: bool) -> Result<Vec<Column>
                 f.name().clone(),
                 hive_type(f.data_type(), support_timestamp)?,
             ))
+        })
+        .collect()
+}
+
+/// The docs of a table's top-level fields in its Avro schema (`name` lowercased → doc; empty
+/// docs left out): what Hudi's sync writes as column comments with `sync_comment`. A schema
+/// that is not JSON has no docs.
+pub fn field_docs(avro_schema: &str) -> BTreeMap<String, String> {
+    let Ok(v) = serde_json::from_str::<Value>(avro_schema) else {
+        return BTreeMap::new();
+    };
+    v["fields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| {
+            let name = f["name"].as_str()?;
+            let doc = f["doc"].as_str().filter(|d| !d.is_empty())?;
+            Some((name.to_ascii_lowercase(), doc.to_string()))
         })
         .collect()
 }
@@ -289,6 +310,18 @@ mod tests {
         let n = js.chars().count().div_ceil(40);
         assert_eq!(params[0].1, n.to_string());
         assert!(params.contains(&("spark.sql.sources.schema.partCol.0".into(), "p".into())));
+    }
+
+    #[test]
+    fn docs_of_top_level_fields_become_comments() {
+        let avro = r#"{"type":"record","name":"r","fields":[
+            {"name":"_hoodie_commit_time","type":["null","string"],"doc":""},
+            {"name":"Fare","type":"double","doc":"in euro"},
+            {"name":"rider","type":{"type":"record","name":"x","fields":[{"name":"n","type":"int","doc":"inner"}]}}]}"#;
+        let docs = field_docs(avro);
+        assert_eq!(docs.len(), 1, "{docs:?}");
+        assert_eq!(docs["fare"], "in euro");
+        assert!(field_docs("not json").is_empty());
     }
 
     #[test]

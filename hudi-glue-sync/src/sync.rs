@@ -9,7 +9,7 @@ use crate::catalog::{Column, MetastoreClient, PartitionDef, TableDef};
 use crate::config::SyncConfig;
 use crate::discover::{discover, full_listing_reason};
 use crate::error::{Result, SyncError};
-use crate::schema::compatible;
+use crate::schema::{compatible, field_docs};
 use crate::tables::{definition, views, LAST_COMMIT_COMPLETION_TIME_SYNC, LAST_COMMIT_TIME_SYNC};
 
 /// What one catalog table needs.
@@ -20,6 +20,8 @@ pub struct TablePlan {
     /// Columns the table gains, and columns whose type widens (`name: from -> to`).
     pub columns_added: Vec<String>,
     pub columns_changed: Vec<String>,
+    /// Columns whose comment changes (`sync_comment`).
+    pub comments_changed: Vec<String>,
     /// Table or SerDe parameters (other than the sync time) that change.
     pub parameters_changed: Vec<String>,
     /// Why every partition was listed, when it was.
@@ -39,6 +41,7 @@ impl TablePlan {
         !self.create
             && self.columns_added.is_empty()
             && self.columns_changed.is_empty()
+            && self.comments_changed.is_empty()
             && self.parameters_changed.is_empty()
             && self.add.is_empty()
             && self.update.is_empty()
@@ -49,6 +52,7 @@ impl TablePlan {
     fn schema_or_params_change(&self) -> bool {
         !(self.columns_added.is_empty()
             && self.columns_changed.is_empty()
+            && self.comments_changed.is_empty()
             && self.parameters_changed.is_empty())
     }
 
@@ -61,6 +65,7 @@ impl TablePlan {
         json!({
             "table": self.name, "create": self.create,
             "columns_added": self.columns_added, "columns_changed": self.columns_changed,
+            "comments_changed": self.comments_changed,
             "parameters_changed": self.parameters_changed,
             "full_listing": self.full_listing,
             "partitions_added": values(&self.add), "partitions_updated": values(&self.update),
@@ -131,9 +136,14 @@ pub async fn plan(
         });
     }
     let (schema, _) = table.schema().await?;
+    let docs = if cfg.sync_comment {
+        table_docs(table).await?
+    } else {
+        BTreeMap::new()
+    };
     let mut tables = Vec::new();
     for (name, view) in views(cfg, table.config().table_type) {
-        let mut def = definition(table, cfg, &schema, &name, view)?;
+        let mut def = definition(table, cfg, &schema, &docs, &name, view)?;
         def.location = client.normalize_location(&def.location);
         if client.name() == "Glue" {
             let on = if cfg.glue_metadata_listing {
@@ -159,6 +169,38 @@ pub async fn plan(
         create_database,
         tables,
     })
+}
+
+/// The docs of the table's fields: from the latest commit's schema, else the schema the table
+/// was created with.
+async fn table_docs(table: &Table) -> Result<BTreeMap<String, String>> {
+    let text = match table.timeline().latest_schema().await? {
+        Some(t) => Some(t),
+        None => table.config().create_schema.clone(),
+    };
+    Ok(text.as_deref().map(field_docs).unwrap_or_default())
+}
+
+/// With `sync`, the columns whose comment differs from the catalog's (no comment and an empty
+/// one are the same); without it, each column keeps the comment the catalog has, which a
+/// person or another tool may have set.
+fn comment_changes(sync: bool, old: &[Column], new: &mut [Column]) -> Vec<String> {
+    let old: BTreeMap<String, Option<&str>> = old
+        .iter()
+        .map(|c| (c.name.to_ascii_lowercase(), c.comment.as_deref()))
+        .collect();
+    let mut changed = Vec::new();
+    for c in new.iter_mut() {
+        let Some(have) = old.get(&c.name.to_ascii_lowercase()) else {
+            continue;
+        };
+        if !sync {
+            c.comment = have.map(String::from);
+        } else if have.unwrap_or("") != c.comment.as_deref().unwrap_or("") {
+            changed.push(c.name.clone());
+        }
+    }
+    changed
 }
 
 /// Column changes from `old` to `new`: (added, widened); an incompatible type change fails.
@@ -229,6 +271,7 @@ async fn plan_table(
         create: existing.is_none(),
         columns_added: Vec::new(),
         columns_changed: Vec::new(),
+        comments_changed: Vec::new(),
         parameters_changed: Vec::new(),
         full_listing: None,
         add: Vec::new(),
@@ -242,6 +285,8 @@ async fn plan_table(
         let (added, changed) = column_changes(&def.name, &e.columns, &def.columns)?;
         plan.columns_added = added;
         plan.columns_changed = changed;
+        plan.comments_changed = comment_changes(cfg.sync_comment, &e.columns, &mut def.columns);
+        comment_changes(false, &e.partition_keys, &mut def.partition_keys);
         if e.partition_keys.len() != def.partition_keys.len() {
             return Err(SyncError::Unexpected {
                 target: format!("{db}.{}", def.name),
@@ -420,6 +465,26 @@ pub async fn apply(plan: &SyncPlan, client: &dyn MetastoreClient) -> Result<()> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn comments_follow_the_docs_only_with_sync_comment() {
+        let col = |n: &str, c: Option<&str>| Column {
+            name: n.into(),
+            type_name: "string".into(),
+            comment: c.map(String::from),
+        };
+        let old = [
+            col("a", Some("by hand")),
+            col("b", Some("")),
+            col("c", None),
+        ];
+        let mut new = vec![col("A", None), col("b", None), col("c", Some("doc"))];
+        assert!(comment_changes(false, &old, &mut new).is_empty());
+        assert_eq!(new[0].comment.as_deref(), Some("by hand"), "kept");
+        assert_eq!(new[2].comment, None, "kept: the catalog has none");
+        let mut new = vec![col("a", None), col("b", None), col("c", Some("doc"))];
+        assert_eq!(comment_changes(true, &old, &mut new), vec!["a", "c"]);
+    }
 
     #[test]
     fn locations_compare_without_scheme_and_authority() {

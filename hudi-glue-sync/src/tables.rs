@@ -85,11 +85,14 @@ pub fn split_schema<'a>(cfg: &SyncConfig, schema: &'a Schema) -> (Vec<&'a Field>
     (data, partition)
 }
 
-/// The catalog table Hudi's sync writes for a view, without `last_commit_time_sync`.
+/// The catalog table Hudi's sync writes for a view, without `last_commit_time_sync`; with
+/// `sync_comment`, data columns carry the docs of the table's Avro fields (`docs`, by
+/// lowercased name) as comments.
 pub fn definition(
     table: &Table,
     cfg: &SyncConfig,
     schema: &Schema,
+    docs: &BTreeMap<String, String>,
     name: &str,
     view: View,
 ) -> Result<TableDef> {
@@ -103,7 +106,12 @@ pub fn definition(
     }
     let (data, partition) = split_schema(cfg, schema);
     let part_refs: Vec<&Field> = partition.iter().collect();
-    let columns = schema::columns(&data, cfg.support_timestamp)?;
+    let mut columns = schema::columns(&data, cfg.support_timestamp)?;
+    if cfg.sync_comment {
+        for c in &mut columns {
+            c.comment = docs.get(&c.name.to_ascii_lowercase()).cloned();
+        }
+    }
     let partition_keys: Vec<Column> = schema::columns(&part_refs, cfg.support_timestamp)?;
     let base = table.location().trim_end_matches('/').to_string();
     let read_optimized = view == View::ReadOptimized;

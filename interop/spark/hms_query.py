@@ -33,6 +33,8 @@ def main():
              .config("spark.sql.shuffle.partitions", "2")
              .config("spark.sql.session.timeZone", "UTC")
              .config("spark.sql.warehouse.dir", warehouse)
+             # Derby's log goes to the warehouse, not the working directory.
+             .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={warehouse}")
              .config("spark.hadoop.hive.metastore.uris", uri)
              .config("hoodie.metadata.enable", "false")
              .enableHiveSupport()

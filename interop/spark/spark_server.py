@@ -1,6 +1,7 @@
 """One long-lived local SparkSession with Apache Hudi, driven by JSON lines on stdin.
 
-Start: python spark_server.py SHARED_ORACLE_DIR   (HUDI_SPARK_BUNDLE = the bundle jar)
+Start: python spark_server.py SHARED_ORACLE_DIR   (HUDI_SPARK_BUNDLE = the bundle jar, or a
+       comma-separated list of jars beginning with it, as spark.jars takes them)
 Prints {"ready": true, ...} once Spark is up, then answers one JSON line per request:
 
   {"id": 1, "op": "read", "path": P, "mode": "snapshot|read_optimized|incremental|as_of",
@@ -8,7 +9,8 @@ Prints {"ready": true, ...} once Spark is up, then answers one JSON line per req
       -> {"id": 1, "rows": [canonical JSON lines, as shared/oracle/read_oracle.py makes them]}
   {"id": 2, "op": "sql", "sql": "CALL show_commits(...)"}      -> {"rows": [...]}
   {"id": 3, "op": "write", "path": P, "input": "rows.parquet", "options": {..},
-   "mode": "append|overwrite"}                                  -> {"ok": true}
+   "mode": "append|overwrite", "comments": {column: text}}     -> {"ok": true}
+      (comments: Spark column comments, which Hudi writes as the docs of the Avro fields)
   {"id": 4, "op": "ping"}                                       -> {"ok": true}
 
 A failure answers {"error": "...", "java": "class: message <- cause ..."} and the server goes on.
@@ -93,6 +95,8 @@ def do_sql(spark, req):
 
 def do_write(spark, req):
     df = spark.read.parquet(req["input"])
+    for column, text in (req.get("comments") or {}).items():
+        df = df.withMetadata(column, {"comment": text})
     opts = dict(WRITE_DEFAULTS)
     opts.update(req.get("options") or {})
     df.write.format("hudi").options(**opts).mode(req.get("mode", "append")).save(req["path"])

@@ -45,15 +45,13 @@ impl Glue {
 
     /// The database as `glue_dump.py` dumps it.
     fn dump(&self) -> Value {
+        self.dump_db("lake")
+    }
+
+    fn dump_db(&self, db: &str) -> Value {
         let out = Command::new(&self.s3.python)
             .arg(self.s3.shared.join("oracle/glue_dump.py"))
-            .args([
-                "lake",
-                "--endpoint",
-                &self.s3.endpoint,
-                "--region",
-                "us-east-1",
-            ])
+            .args([db, "--endpoint", &self.s3.endpoint, "--region", "us-east-1"])
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")
             .output()
@@ -367,4 +365,124 @@ fn glue_sync_of_five_thousand_partitions() {
         next["duration_ms"],
         next["calls"]["writes"]
     );
+}
+
+/// A Glue table as a dump shows it, without its name and the Spark version Hudi's Spark writer
+/// records.
+fn comparable(t: &Value) -> Value {
+    let mut t = t.clone();
+    if let Some(m) = t.as_object_mut() {
+        m.remove("Name");
+        if let Some(p) = m.get_mut("Parameters").and_then(Value::as_object_mut) {
+            p.remove("spark.sql.create.version");
+        }
+    }
+    t
+}
+
+/// The same tables registered by Apache Hudi's own Glue sync (`AwsGlueCatalogSyncTool` from
+/// hudi-aws 0.15.0 in a Spark write, pointed at moto with `hoodie.aws.glue.endpoint`) and by
+/// `hudi sync glue`: Glue holds the same table input, parameters, columns and partitions.
+/// With `sync_comment`, ours carries the column comments Spark wrote as Avro docs, where
+/// Hudi 0.15's Glue client drops them (its `setComments` builds columns and discards them).
+#[test]
+fn glue_registration_equals_hudi_aws_glue_sync_tool() {
+    let test = "glue_registration_equals_hudi_aws_glue_sync_tool";
+    let Some(s3) = S3::start(test, "unused") else {
+        return;
+    };
+    if !crate::support::spark::available(test) {
+        return;
+    }
+    let jars = crate::support::spark::aws_jars().unwrap_or_else(|e| panic!("{e}"));
+    let g = Glue {
+        s3,
+        dir: tempfile::tempdir().expect("tempdir"),
+    };
+    let input = g.dir.path().join("in.parquet");
+    crate::support::data::write_three_cities(&input);
+    let kinds = [
+        ("trips", "COPY_ON_WRITE", vec!["trips"]),
+        (
+            "events",
+            "MERGE_ON_READ",
+            vec!["events", "events_ro", "events_rt"],
+        ),
+    ];
+    let writes: Vec<Value> = kinds
+        .iter()
+        .map(|(name, kind, _)| {
+            serde_json::json!({
+                "path": g.dir.path().join(name),
+                "input": input,
+                "comments": {"v": "the value"},
+                "options": {
+                    "hoodie.table.name": name,
+                    "hoodie.datasource.write.table.type": kind,
+                    "hoodie.datasource.write.operation": "upsert",
+                    "hoodie.datasource.write.recordkey.field": "id",
+                    "hoodie.datasource.write.partitionpath.field": "city",
+                    "hoodie.datasource.write.precombine.field": "ts",
+                    "hoodie.datasource.write.hive_style_partitioning": "true",
+                    "hoodie.datasource.meta.sync.enable": "true",
+                    "hoodie.meta.sync.client.tool.class":
+                        "org.apache.hudi.aws.sync.AwsGlueCatalogSyncTool",
+                    "hoodie.datasource.hive_sync.database": "by_hudi",
+                    "hoodie.datasource.hive_sync.table": name,
+                    "hoodie.datasource.hive_sync.sync_comment": "true",
+                    "hoodie.aws.glue.endpoint": g.s3.endpoint,
+                    "hoodie.aws.glue.region": "us-east-1",
+                },
+            })
+        })
+        .collect();
+    // Twice: Hudi syncs comments only into a table that exists.
+    let twice: Vec<Value> = writes.iter().chain(writes.iter()).cloned().collect();
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_REGION", "us-east-1"),
+    ];
+    crate::support::spark::writes_with_jars(&g.s3.shared, &jars, &env, &twice)
+        .unwrap_or_else(|e| panic!("Spark's writes with Hudi's Glue sync: {e}"));
+    let by_hudi = g.dump_db("by_hudi");
+    for (name, _, _) in &kinds {
+        g.sync(&g.dir.path().join(name), &[]);
+    }
+    let by_us = g.dump();
+    for (_, _, tables) in &kinds {
+        for t in tables {
+            assert_eq!(
+                comparable(table(&by_us, t)),
+                comparable(table(&by_hudi, t)),
+                "{t}: ours (left) against Hudi's AwsGlueCatalogSyncTool (right)"
+            );
+        }
+    }
+    // With sync_comment, the docs reach the catalog (a comment-only change: one update).
+    let trips = g.dir.path().join("trips");
+    let s = g.sync(
+        &trips,
+        &["--option", "hoodie.datasource.hive_sync.sync_comment=true"],
+    );
+    assert_eq!(
+        s["tables"][0]["comments_changed"],
+        serde_json::json!(["v"]),
+        "{s}"
+    );
+    let d = g.dump();
+    let cols = table(&d, "trips")["StorageDescriptor"]["Columns"]
+        .as_array()
+        .expect("columns")
+        .clone();
+    let v = cols.iter().find(|c| c["Name"] == "v").expect("column v");
+    assert_eq!(v["Comment"], "the value");
+    let again = g.sync(
+        &trips,
+        &["--option", "hoodie.datasource.hive_sync.sync_comment=true"],
+    );
+    assert_eq!(again["calls"]["writes"], 0, "{again}");
+    // Without it, the comment the catalog has stays.
+    let off = g.sync(&trips, &[]);
+    assert_eq!(off["calls"]["writes"], 0, "{off}");
 }

@@ -83,6 +83,22 @@ pub fn batch(schema: &SchemaRef, rows: &[Row]) -> RecordBatch {
 }
 
 /// Writes batches to a Parquet file (input for Spark, or for the CLI).
+/// `path`: three rows `(id, city, ts, v)` in three cities (`ams`, `ber`, `cph`), `ts` 1 and
+/// `v` "a": the input of the catalog-sync comparisons with Hudi's own sync tools.
+pub fn write_three_cities(path: &Path) {
+    let schema = schema(vec![
+        field("id", DataType::Int64),
+        field("city", DataType::Utf8),
+        field("ts", DataType::Int64),
+        field("v", DataType::Utf8),
+    ]);
+    let rows: Vec<Row> = [(0, "ams"), (1, "ber"), (2, "cph")]
+        .iter()
+        .map(|(i, c)| row(serde_json::json!({"id": i, "city": c, "ts": 1, "v": "a"})))
+        .collect();
+    write_parquet(path, &schema, &[batch(&schema, &rows)]);
+}
+
 pub fn write_parquet(path: &Path, schema: &SchemaRef, batches: &[RecordBatch]) {
     let file = std::fs::File::create(path).expect("create parquet");
     let mut w = parquet::arrow::ArrowWriter::try_new(file, schema.clone(), None).expect("writer");

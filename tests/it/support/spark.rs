@@ -31,6 +31,21 @@ fn interop_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../interop/spark")
 }
 
+/// What a script of `interop/spark/` prints, or why it failed.
+fn script_output(script: &str) -> Result<String, String> {
+    let out = Command::new("bash")
+        .arg(interop_dir().join(script))
+        .output()
+        .map_err(|e| format!("cannot run interop/spark/{script}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "interop/spark/{script} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).to_string())
+}
+
 /// `(python, bundle jar)`: from `HUDI_SPARK_PYTHON`/`HUDI_SPARK_BUNDLE`, else made (once, cached
 /// outside the clone) by `interop/spark/setup.sh`.
 fn setup() -> Result<(PathBuf, PathBuf), String> {
@@ -40,17 +55,7 @@ fn setup() -> Result<(PathBuf, PathBuf), String> {
     ) {
         return Ok((p.into(), b.into()));
     }
-    let out = Command::new("bash")
-        .arg(interop_dir().join("setup.sh"))
-        .output()
-        .map_err(|e| format!("cannot run interop/spark/setup.sh: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "interop/spark/setup.sh failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let text = script_output("setup.sh")?;
     let mut lines = text.lines();
     match (lines.next(), lines.next()) {
         (Some(p), Some(b)) => Ok((PathBuf::from(p.trim()), PathBuf::from(b.trim()))),
@@ -104,6 +109,76 @@ fn start(shared: &Path) -> Result<Server, String> {
         log,
         next: 0,
     })
+}
+
+/// The jars Apache Hudi's AWS Glue sync needs beside the bundle (comma-separated): from
+/// `HUDI_SPARK_AWS_JARS`, else fetched (once, cached outside the clone) by
+/// `interop/spark/aws_jars.sh`.
+pub fn aws_jars() -> Result<String, String> {
+    if let Ok(j) = std::env::var("HUDI_SPARK_AWS_JARS") {
+        return Ok(j);
+    }
+    Ok(script_output("aws_jars.sh")?.trim().to_string())
+}
+
+/// Runs `writes` (requests as [`write`] sends them) in a Spark session of its own whose
+/// classpath adds `extra_jars` to the bundle, with `env` set: for Hudi services that need
+/// more than the bundle, such as its AWS Glue sync. Fails on the first write that fails.
+pub fn writes_with_jars(
+    shared: &Path,
+    extra_jars: &str,
+    env: &[(&str, &str)],
+    writes: &[Value],
+) -> Result<(), String> {
+    let (python, bundle) = setup()?;
+    let log = std::env::temp_dir().join(format!("hudi-spark-jars-{}.log", std::process::id()));
+    let err = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
+    let mut child = Command::new(&python)
+        .arg(interop_dir().join("spark_server.py"))
+        .arg(shared.join("oracle"))
+        .env(
+            "HUDI_SPARK_BUNDLE",
+            format!("{},{extra_jars}", bundle.display()),
+        )
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(err)
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", python.display()))?;
+    {
+        let mut stdin = child.stdin.take().ok_or("no stdin")?;
+        for (i, w) in writes.iter().enumerate() {
+            let mut req = w.clone();
+            req["id"] = json!(i);
+            req["op"] = json!("write");
+            req["mode"] = req.get("mode").cloned().unwrap_or(json!("append"));
+            writeln!(stdin, "{req}").map_err(|e| format!("to Spark: {e}"))?;
+        }
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("Spark: {e}"))?;
+    let answers: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|a: &Value| a.get("ready").is_none())
+        .collect();
+    for (i, w) in writes.iter().enumerate() {
+        match answers.get(i) {
+            Some(a) if a.get("error").is_none() => {}
+            Some(a) => return Err(format!("write {w}: {a}")),
+            None => {
+                return Err(format!(
+                    "Spark answered {} of {} writes; its log:\n{}",
+                    answers.len(),
+                    writes.len(),
+                    log_tail(&log)
+                ))
+            }
+        }
+    }
+    Ok(())
 }
 
 fn log_tail(log: &Path) -> String {
