@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::support::{self, moto::S3};
 
@@ -368,23 +368,48 @@ fn glue_sync_of_five_thousand_partitions() {
 }
 
 /// A Glue table as a dump shows it, without its name and the Spark version Hudi's Spark writer
-/// records.
-fn comparable(t: &Value) -> Value {
+/// records; with `partition_columns` false, without the columns of its partitions too.
+fn comparable(t: &Value, partition_columns: bool) -> Value {
     let mut t = t.clone();
     if let Some(m) = t.as_object_mut() {
         m.remove("Name");
         if let Some(p) = m.get_mut("Parameters").and_then(Value::as_object_mut) {
             p.remove("spark.sql.create.version");
         }
+        for p in m
+            .get_mut("Partitions")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+            .filter(|_| !partition_columns)
+        {
+            if let Some(sd) = p["StorageDescriptor"].as_object_mut() {
+                sd.remove("Columns");
+            }
+        }
     }
     t
 }
 
-/// The same tables registered by Apache Hudi's own Glue sync (`AwsGlueCatalogSyncTool` from
-/// hudi-aws 0.15.0 in a Spark write, pointed at moto with `hoodie.aws.glue.endpoint`) and by
-/// `hudi sync glue`: Glue holds the same table input, parameters, columns and partitions.
-/// With `sync_comment`, ours carries the column comments Spark wrote as Avro docs, where
-/// Hudi 0.15's Glue client drops them (its `setComments` builds columns and discards them).
+/// The columns a Glue table or partition lists, by name.
+fn column_names(sd: &Value) -> Vec<String> {
+    sd["Columns"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| c["Name"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// The same tables registered, commit after commit, by Apache Hudi's own Glue sync
+/// (`AwsGlueCatalogSyncTool` from hudi-aws 0.15.0 in Spark writes, pointed at moto with
+/// `hoodie.aws.glue.endpoint`) and by `hudi sync glue` after each of those writes: Glue
+/// holds the same table input, parameters, columns and partitions after a first write, a
+/// second one, a new column with a new partition, and a delete_partition. Two deliberate
+/// differences: a new column reaches the partitions that were there (Hudi 0.15 leaves their
+/// columns as they were), and with `sync_comment` the Avro docs (Spark's column comments)
+/// become column comments (Hudi 0.15's Glue client builds the commented columns and drops
+/// them).
 #[test]
 fn glue_registration_equals_hudi_aws_glue_sync_tool() {
     let test = "glue_registration_equals_hudi_aws_glue_sync_tool";
@@ -394,13 +419,27 @@ fn glue_registration_equals_hudi_aws_glue_sync_tool() {
     if !crate::support::spark::available(test) {
         return;
     }
-    let jars = crate::support::spark::aws_jars().unwrap_or_else(|e| panic!("{e}"));
     let g = Glue {
         s3,
         dir: tempfile::tempdir().expect("tempdir"),
     };
+    use crate::support::data;
+    use arrow::datatypes::DataType;
     let input = g.dir.path().join("in.parquet");
-    crate::support::data::write_three_cities(&input);
+    data::write_three_cities(&input);
+    let wider = g.dir.path().join("wider.parquet");
+    let schema = data::schema(vec![
+        data::field("id", DataType::Int64),
+        data::field("city", DataType::Utf8),
+        data::field("ts", DataType::Int64),
+        data::field("v", DataType::Utf8),
+        data::field("extra", DataType::Int64),
+    ]);
+    let rows: Vec<data::Row> = [(0, "ams"), (3, "dub")]
+        .iter()
+        .map(|(i, c)| data::row(json!({"id": i, "city": c, "ts": 2, "v": "b", "extra": 7})))
+        .collect();
+    data::write_parquet(&wider, &schema, &[data::batch(&schema, &rows)]);
     let kinds = [
         ("trips", "COPY_ON_WRITE", vec!["trips"]),
         (
@@ -409,67 +448,85 @@ fn glue_registration_equals_hudi_aws_glue_sync_tool() {
             vec!["events", "events_ro", "events_rt"],
         ),
     ];
-    let writes: Vec<Value> = kinds
-        .iter()
-        .map(|(name, kind, _)| {
-            serde_json::json!({
-                "path": g.dir.path().join(name),
-                "input": input,
-                "comments": {"v": "the value"},
-                "options": {
-                    "hoodie.table.name": name,
-                    "hoodie.datasource.write.table.type": kind,
-                    "hoodie.datasource.write.operation": "upsert",
-                    "hoodie.datasource.write.recordkey.field": "id",
-                    "hoodie.datasource.write.partitionpath.field": "city",
-                    "hoodie.datasource.write.precombine.field": "ts",
-                    "hoodie.datasource.write.hive_style_partitioning": "true",
-                    "hoodie.datasource.meta.sync.enable": "true",
-                    "hoodie.meta.sync.client.tool.class":
-                        "org.apache.hudi.aws.sync.AwsGlueCatalogSyncTool",
-                    "hoodie.datasource.hive_sync.database": "by_hudi",
-                    "hoodie.datasource.hive_sync.table": name,
-                    "hoodie.datasource.hive_sync.sync_comment": "true",
-                    "hoodie.aws.glue.endpoint": g.s3.endpoint,
-                    "hoodie.aws.glue.region": "us-east-1",
-                },
-            })
-        })
-        .collect();
-    // Twice: Hudi syncs comments only into a table that exists.
-    let twice: Vec<Value> = writes.iter().chain(writes.iter()).cloned().collect();
-    let env = [
-        ("AWS_ACCESS_KEY_ID", "test"),
-        ("AWS_SECRET_ACCESS_KEY", "test"),
-        ("AWS_REGION", "us-east-1"),
+    type Round<'a> = (&'a str, &'a Path, &'a [(&'a str, &'a str)]);
+    let rounds: [Round; 4] = [
+        ("a first write", &input, &[]),
+        ("a second write", &input, &[]),
+        ("a new column and partition", &wider, &[]),
+        (
+            "a delete_partition",
+            &input,
+            &[
+                ("hoodie.datasource.write.operation", "delete_partition"),
+                ("hoodie.datasource.write.partitions.to.delete", "city=ber"),
+            ],
+        ),
     ];
-    crate::support::spark::writes_with_jars(&g.s3.shared, &jars, &env, &twice)
-        .unwrap_or_else(|e| panic!("Spark's writes with Hudi's Glue sync: {e}"));
-    let by_hudi = g.dump_db("by_hudi");
-    for (name, _, _) in &kinds {
-        g.sync(&g.dir.path().join(name), &[]);
-    }
-    let by_us = g.dump();
-    for (_, _, tables) in &kinds {
-        for t in tables {
-            assert_eq!(
-                comparable(table(&by_us, t)),
-                comparable(table(&by_hudi, t)),
-                "{t}: ours (left) against Hudi's AwsGlueCatalogSyncTool (right)"
-            );
+    for (round, data_file, extra) in rounds {
+        for (name, kind, tables) in &kinds {
+            let path = g.dir.path().join(name);
+            let mut o = serde_json::Map::new();
+            for (k, v) in [
+                ("hoodie.table.name", *name),
+                ("hoodie.datasource.write.table.type", kind),
+                ("hoodie.datasource.write.operation", "upsert"),
+                ("hoodie.datasource.write.recordkey.field", "id"),
+                ("hoodie.datasource.write.partitionpath.field", "city"),
+                ("hoodie.datasource.write.precombine.field", "ts"),
+                ("hoodie.datasource.write.hive_style_partitioning", "true"),
+                ("hoodie.datasource.meta.sync.enable", "true"),
+                (
+                    "hoodie.meta.sync.client.tool.class",
+                    "org.apache.hudi.aws.sync.AwsGlueCatalogSyncTool",
+                ),
+                ("hoodie.datasource.hive_sync.database", "by_hudi"),
+                ("hoodie.datasource.hive_sync.table", name),
+                ("hoodie.datasource.hive_sync.sync_comment", "true"),
+                ("hoodie.aws.glue.endpoint", &g.s3.endpoint),
+                ("hoodie.aws.glue.region", "us-east-1"),
+            ]
+            .iter()
+            .chain(extra)
+            {
+                o.insert(k.to_string(), json!(v));
+            }
+            crate::support::spark::ask(json!({
+                "op": "write", "path": path, "input": data_file, "options": o,
+                "mode": "append", "comments": {"v": "the value"},
+            }))
+            .unwrap_or_else(|e| panic!("{round}: Spark's write with Hudi's Glue sync: {e}"));
+            let s = g.sync(&path, &[]);
+            if round != "a first write" {
+                assert_eq!(s["tables"][0]["full_listing"], Value::Null, "{round}: {s}");
+            }
+            let (by_us, by_hudi) = (g.dump(), g.dump_db("by_hudi"));
+            let wider = round == "a new column and partition" || round == "a delete_partition";
+            for t in tables {
+                let (ours, theirs) = (table(&by_us, t), table(&by_hudi, t));
+                assert_eq!(
+                    comparable(ours, !wider),
+                    comparable(theirs, !wider),
+                    "{t} after {round}: ours (left) against Hudi's AwsGlueCatalogSyncTool (right)"
+                );
+                if wider {
+                    let want = column_names(&ours["StorageDescriptor"]);
+                    assert_eq!(want.last().map(String::as_str), Some("extra"));
+                    for p in ours["Partitions"].as_array().expect("partitions") {
+                        assert_eq!(column_names(&p["StorageDescriptor"]), want, "{t}: {p}");
+                    }
+                }
+            }
+            if round == "a delete_partition" {
+                let t = table(&by_us, name);
+                assert_eq!(partition_values(t), vec!["ams", "cph", "dub"], "{t}");
+            }
         }
     }
     // With sync_comment, the docs reach the catalog (a comment-only change: one update).
     let trips = g.dir.path().join("trips");
-    let s = g.sync(
-        &trips,
-        &["--option", "hoodie.datasource.hive_sync.sync_comment=true"],
-    );
-    assert_eq!(
-        s["tables"][0]["comments_changed"],
-        serde_json::json!(["v"]),
-        "{s}"
-    );
+    let comments = ["--option", "hoodie.datasource.hive_sync.sync_comment=true"];
+    let s = g.sync(&trips, &comments);
+    assert_eq!(s["tables"][0]["comments_changed"], json!(["v"]), "{s}");
     let d = g.dump();
     let cols = table(&d, "trips")["StorageDescriptor"]["Columns"]
         .as_array()
@@ -477,10 +534,7 @@ fn glue_registration_equals_hudi_aws_glue_sync_tool() {
         .clone();
     let v = cols.iter().find(|c| c["Name"] == "v").expect("column v");
     assert_eq!(v["Comment"], "the value");
-    let again = g.sync(
-        &trips,
-        &["--option", "hoodie.datasource.hive_sync.sync_comment=true"],
-    );
+    let again = g.sync(&trips, &comments);
     assert_eq!(again["calls"]["writes"], 0, "{again}");
     // Without it, the comment the catalog has stays.
     let off = g.sync(&trips, &[]);

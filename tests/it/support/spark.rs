@@ -70,14 +70,21 @@ pub fn python_and_bundle() -> Option<(PathBuf, PathBuf)> {
     setup().ok()
 }
 
+/// The server's session has Apache Hudi's AWS Glue sync on its classpath too (the peer of our
+/// Glue sync, pointed at moto by `hoodie.aws.glue.endpoint`), with dummy AWS credentials: no
+/// test reaches real AWS.
 fn start(shared: &Path) -> Result<Server, String> {
     let (python, bundle) = setup()?;
+    let jars = format!("{},{}", bundle.display(), aws_jars()?);
     let log = std::env::temp_dir().join(format!("hudi-spark-oracle-{}.log", std::process::id()));
     let err = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
     let mut child = Command::new(&python)
         .arg(interop_dir().join("spark_server.py"))
         .arg(shared.join("oracle"))
-        .env("HUDI_SPARK_BUNDLE", &bundle)
+        .env("HUDI_SPARK_BUNDLE", &jars)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(err)
@@ -114,71 +121,11 @@ fn start(shared: &Path) -> Result<Server, String> {
 /// The jars Apache Hudi's AWS Glue sync needs beside the bundle (comma-separated): from
 /// `HUDI_SPARK_AWS_JARS`, else fetched (once, cached outside the clone) by
 /// `interop/spark/aws_jars.sh`.
-pub fn aws_jars() -> Result<String, String> {
+fn aws_jars() -> Result<String, String> {
     if let Ok(j) = std::env::var("HUDI_SPARK_AWS_JARS") {
         return Ok(j);
     }
     Ok(script_output("aws_jars.sh")?.trim().to_string())
-}
-
-/// Runs `writes` (requests as [`write`] sends them) in a Spark session of its own whose
-/// classpath adds `extra_jars` to the bundle, with `env` set: for Hudi services that need
-/// more than the bundle, such as its AWS Glue sync. Fails on the first write that fails.
-pub fn writes_with_jars(
-    shared: &Path,
-    extra_jars: &str,
-    env: &[(&str, &str)],
-    writes: &[Value],
-) -> Result<(), String> {
-    let (python, bundle) = setup()?;
-    let log = std::env::temp_dir().join(format!("hudi-spark-jars-{}.log", std::process::id()));
-    let err = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
-    let mut child = Command::new(&python)
-        .arg(interop_dir().join("spark_server.py"))
-        .arg(shared.join("oracle"))
-        .env(
-            "HUDI_SPARK_BUNDLE",
-            format!("{},{extra_jars}", bundle.display()),
-        )
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(err)
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", python.display()))?;
-    {
-        let mut stdin = child.stdin.take().ok_or("no stdin")?;
-        for (i, w) in writes.iter().enumerate() {
-            let mut req = w.clone();
-            req["id"] = json!(i);
-            req["op"] = json!("write");
-            req["mode"] = req.get("mode").cloned().unwrap_or(json!("append"));
-            writeln!(stdin, "{req}").map_err(|e| format!("to Spark: {e}"))?;
-        }
-    }
-    let out = child
-        .wait_with_output()
-        .map_err(|e| format!("Spark: {e}"))?;
-    let answers: Vec<Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .filter(|a: &Value| a.get("ready").is_none())
-        .collect();
-    for (i, w) in writes.iter().enumerate() {
-        match answers.get(i) {
-            Some(a) if a.get("error").is_none() => {}
-            Some(a) => return Err(format!("write {w}: {a}")),
-            None => {
-                return Err(format!(
-                    "Spark answered {} of {} writes; its log:\n{}",
-                    answers.len(),
-                    writes.len(),
-                    log_tail(&log)
-                ))
-            }
-        }
-    }
-    Ok(())
 }
 
 fn log_tail(log: &Path) -> String {
