@@ -2,8 +2,9 @@
 //! (`thrift://host:port`, what Hive's metastore serves by default), through the
 //! `hive_metastore` crate's client generated from Hive's IDL.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::ToSocketAddrs;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -22,6 +23,19 @@ pub struct HmsClient {
     uri: String,
     batch: usize,
     calls: CallCounter,
+    /// What the metastore holds of each table read or created through this client that a
+    /// `TableDef` does not carry, by `db.table`: updates keep it without reading the table
+    /// again.
+    known: Mutex<HashMap<String, Known>>,
+}
+
+/// A table's creation time and owner (kept on update) and partition keys (which name its
+/// partitions).
+#[derive(Clone)]
+struct Known {
+    create_time: Option<i32>,
+    owner: Option<FastStr>,
+    partition_keys: Vec<Column>,
 }
 
 fn failed(operation: &'static str, target: &str, message: impl std::fmt::Display) -> SyncError {
@@ -237,7 +251,33 @@ impl HmsClient {
             uri: uri.to_string(),
             batch: batch.max(1),
             calls: CallCounter::default(),
+            known: Mutex::new(HashMap::new()),
         })
+    }
+
+    fn remember(&self, db: &str, t: &h::Table, def: &TableDef) {
+        let known = Known {
+            create_time: t.create_time,
+            owner: t.owner.clone(),
+            partition_keys: def.partition_keys.clone(),
+        };
+        let mut m = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        m.insert(format!("{db}.{}", def.name), known);
+    }
+
+    /// What is known of `db.name`, read from the metastore when this client has not seen it.
+    async fn known(&self, db: &str, name: &str) -> Result<Option<Known>> {
+        let key = format!("{db}.{name}");
+        let cached = {
+            let m = self.known.lock().unwrap_or_else(|e| e.into_inner());
+            m.get(&key).cloned()
+        };
+        if cached.is_some() {
+            return Ok(cached);
+        }
+        self.get_table(db, name).await?;
+        let m = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(m.get(&key).cloned())
     }
 
     fn read(&self) {
@@ -318,7 +358,11 @@ impl MetastoreClient for HmsClient {
                 &t,
                 self.client.get_table(fs(db), fs(name)).await,
             )? {
-                Ok(table) => Ok(Some(def_of(&table))),
+                Ok(table) => {
+                    let def = def_of(&table);
+                    self.remember(db, &table, &def);
+                    Ok(Some(def))
+                }
                 Err(h::ThriftHiveMetastoreGetTableException::O2(_)) => Ok(None),
                 Err(e) => Err(failed("get_table", &t, format!("{e:?}"))),
             }
@@ -330,12 +374,16 @@ impl MetastoreClient for HmsClient {
         async move {
             self.wrote();
             let t = self.target(&format!("{db}.{}", table.name));
+            let new = table_of(db, table);
             match answer(
                 "create_table",
                 &t,
-                self.client.create_table(table_of(db, table)).await,
+                self.client.create_table(new.clone()).await,
             )? {
-                Ok(()) => Ok(()),
+                Ok(()) => {
+                    self.remember(db, &new, table);
+                    Ok(())
+                }
                 // Created since we looked: bring it to our definition.
                 Err(h::ThriftHiveMetastoreCreateTableException::O1(_)) => {
                     self.update_table(db, table, false).await
@@ -353,18 +401,14 @@ impl MetastoreClient for HmsClient {
         cascade: bool,
     ) -> BoxFuture<'a, Result<()>> {
         async move {
-            self.wrote();
             let t = self.target(&format!("{db}.{}", table.name));
             let mut new = table_of(db, table);
             // Keep what the metastore assigned at creation.
-            if let Ok(Ok(old)) = answer(
-                "get_table",
-                &t,
-                self.client.get_table(fs(db), fs(&table.name)).await,
-            ) {
+            if let Some(old) = self.known(db, &table.name).await? {
                 new.create_time = old.create_time;
                 new.owner = old.owner;
             }
+            self.wrote();
             let cascade = cascade && !table.partition_keys.is_empty();
             let r = self
                 .client
@@ -399,7 +443,7 @@ impl MetastoreClient for HmsClient {
     ) -> BoxFuture<'a, Result<Vec<PartitionDef>>> {
         async move {
             let t = self.target(&format!("{db}.{table}"));
-            let Some(def) = self.get_table(db, table).await? else {
+            let Some(def) = self.known(db, table).await? else {
                 return Ok(Vec::new());
             };
             let mut out = Vec::new();

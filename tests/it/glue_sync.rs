@@ -65,13 +65,7 @@ impl Glue {
     }
 
     fn input(&self, name: &str, rows: &[String]) -> String {
-        let p = self.dir.path().join(name);
-        std::fs::write(
-            &p,
-            rows.iter().map(|r| format!("{r}\n")).collect::<String>(),
-        )
-        .expect("input");
-        p.to_string_lossy().to_string()
+        support::sync::jsonl(self.dir.path(), name, rows)
     }
 }
 
@@ -120,19 +114,7 @@ fn glue_sync_registers_and_follows_the_table() {
             .map(|(i, c)| row(i as u32, c, false))
             .collect::<Vec<_>>(),
     );
-    g.hudi(&[
-        "write",
-        &ts,
-        "--input",
-        &first,
-        "--record-key",
-        "id",
-        "--partition-by",
-        "city",
-        "--precombine",
-        "ts",
-        "--hive-style",
-    ]);
+    g.hudi(&support::sync::write_by_city(&ts, &first, &[]));
     let s = g.sync(&t, &[]);
     assert_eq!(s["create_database"], true, "{s}");
     let d = g.dump();
@@ -314,23 +296,16 @@ fn glue_sync_of_five_thousand_partitions() {
         .map(|i| row(i, &format!("p{i:04}"), false))
         .collect();
     let input = g.input("wide.jsonl", &rows);
-    g.hudi(&[
-        "write",
+    g.hudi(&support::sync::write_by_city(
         &ts,
-        "--input",
         &input,
-        "--record-key",
-        "id",
-        "--partition-by",
-        "city",
-        "--precombine",
-        "ts",
-        "--hive-style",
-        "--operation",
-        "bulk_insert",
-        "--option",
-        "hoodie.index.bloom.num_entries=10",
-    ]);
+        &[
+            "--operation",
+            "bulk_insert",
+            "--option",
+            "hoodie.index.bloom.num_entries=10",
+        ],
+    ));
     let first = g.sync(&t, &[]);
     assert_eq!(
         first["tables"][0]["partitions_added"]

@@ -104,10 +104,7 @@ impl Ctx {
     }
 
     fn input(&self, name: &str, rows: &[Value]) -> String {
-        let p = self.dir.path().join(name);
-        let text: String = rows.iter().map(|r| format!("{r}\n")).collect();
-        std::fs::write(&p, text).expect("input");
-        p.to_string_lossy().to_string()
+        support::sync::jsonl(self.dir.path(), name, rows)
     }
 }
 
@@ -191,23 +188,8 @@ fn hms_sync_registers_tables_that_spark_reads_through_the_metastore() {
         "1.jsonl",
         &[row(0, "ams", "a"), row(1, "ber", "a"), row(2, "cph", "a")],
     );
-    let create = |t: &str, kind: &str| {
-        c.hudi(&[
-            "write",
-            t,
-            "--input",
-            &first,
-            "--record-key",
-            "id",
-            "--partition-by",
-            "city",
-            "--precombine",
-            "ts",
-            "--hive-style",
-            "--type",
-            kind,
-        ])
-    };
+    let create =
+        |t: &str, kind: &str| c.hudi(&support::sync::write_by_city(t, &first, &["--type", kind]));
     create(&ts, "cow");
     let s = c.sync(&trips);
     assert_eq!(s["create_database"], true, "{s}");
@@ -502,23 +484,16 @@ fn hms_sync_of_many_partitions_an_overwrite_and_no_partitions() {
         .map(|i| row(i, &format!("p{i:04}"), "a"))
         .collect();
     let input = c.input("wide.jsonl", &rows);
-    c.hudi(&[
-        "write",
+    c.hudi(&support::sync::write_by_city(
         &ws,
-        "--input",
         &input,
-        "--record-key",
-        "id",
-        "--partition-by",
-        "city",
-        "--precombine",
-        "ts",
-        "--hive-style",
-        "--operation",
-        "bulk_insert",
-        "--option",
-        "hoodie.index.bloom.num_entries=10",
-    ]);
+        &[
+            "--operation",
+            "bulk_insert",
+            "--option",
+            "hoodie.index.bloom.num_entries=10",
+        ],
+    ));
     let first = c.sync(&wide);
     assert_eq!(
         first["tables"][0]["partitions_added"]
@@ -560,19 +535,7 @@ fn hms_sync_of_many_partitions_an_overwrite_and_no_partitions() {
         "3.jsonl",
         &[row(0, "ams", "a"), row(1, "ber", "a"), row(2, "cph", "a")],
     );
-    c.hudi(&[
-        "write",
-        &ss,
-        "--input",
-        &three,
-        "--record-key",
-        "id",
-        "--partition-by",
-        "city",
-        "--precombine",
-        "ts",
-        "--hive-style",
-    ]);
+    c.hudi(&support::sync::write_by_city(&ss, &three, &[]));
     c.sync(&small);
     let over = c.input("over.jsonl", &[row(7, "dub", "o")]);
     c.hudi(&[

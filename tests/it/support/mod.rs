@@ -8,6 +8,7 @@ pub mod oracle;
 pub mod scenario;
 pub mod spark;
 pub mod spec;
+pub mod sync;
 pub mod trino;
 
 use std::path::{Path, PathBuf};
