@@ -2,6 +2,7 @@
 //! (`../shared/fixtures`) and an independent reader (hudi-rs, through `../shared/oracle`).
 
 mod archival;
+mod bad_input;
 mod catalog_sync;
 mod cli;
 mod cli_inspect;

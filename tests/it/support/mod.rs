@@ -3,6 +3,7 @@
 //! spec and one scenario runner.
 
 pub mod data;
+pub mod faulty;
 pub mod moto;
 pub mod oracle;
 pub mod scenario;
