@@ -398,3 +398,27 @@ async fn a_storage_fault_mid_write_loses_nothing_and_the_next_write_recovers() {
         }
     }
 }
+
+/// An Avro instant that does not decode (a pending compaction plan of garbage): every reader
+/// needs the plan to know which file groups it holds, so reads fail naming the instant and
+/// its file, and `hudi verify` finds it.
+#[test]
+fn a_plan_that_does_not_decode_is_named() {
+    let t = Table::new("mor");
+    let plan = t
+        .base()
+        .join(".hoodie/29991231000000000.compaction.requested");
+    std::fs::write(&plan, b"Obj\x01\x04garbage-not-avro").expect("write");
+    let err = t.fails(&["read", &t.path]);
+    assert!(
+        err.contains("29991231000000000") && err.contains("compaction.requested"),
+        "{err}"
+    );
+    let found = t.findings();
+    assert!(
+        found.contains("29991231000000000"),
+        "verify names it: {found}"
+    );
+    std::fs::remove_file(&plan).expect("remove");
+    assert_eq!(t.rows().len(), 4, "the table reads again without it");
+}
