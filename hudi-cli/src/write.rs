@@ -333,8 +333,9 @@ pub fn open_input(path: &Path) -> Result<Batches, CliError> {
     let file = File::open(path).map_err(|e| read_err(path, e))?;
     Ok(match ext.as_str() {
         "parquet" => Box::new(
-            parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-                .and_then(|b| b.build())
+            hudi_core::io::base_file::checked_builder(&path.display().to_string(), file)
+                .map_err(|e| read_err(path, e))?
+                .build()
                 .map_err(|e| read_err(path, e))?,
         ),
         "arrow" | "ipc" | "feather" => match arrow::ipc::reader::FileReader::try_new(file, None) {

@@ -11,6 +11,8 @@
 pub mod config;
 pub mod error;
 pub mod fs_view;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod index;
 pub mod io;
 pub mod keygen;

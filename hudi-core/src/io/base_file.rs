@@ -5,11 +5,44 @@ use arrow::datatypes::SchemaRef;
 use bytes::Bytes;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ProjectionMask;
+use parquet::file::reader::ChunkReader;
 
 use crate::error::{HudiError, Result};
 
 /// Rows per batch read from base files.
 pub const BATCH_SIZE: usize = 8192;
+
+/// A reader of a parquet file in memory (`path` names it in errors), once every column chunk
+/// of its footer lies inside the file: the parquet crate panics on a negative offset or size,
+/// which a corrupt footer can hold (found by the `log_block` fuzz target, in a parquet log
+/// block).
+pub fn checked_builder<T: ChunkReader + 'static>(
+    path: &str,
+    reader: T,
+) -> Result<ParquetRecordBatchReaderBuilder<T>> {
+    let len = i64::try_from(reader.len()).unwrap_or(i64::MAX);
+    let b = ParquetRecordBatchReaderBuilder::try_new(reader)
+        .map_err(|e| HudiError::parquet(path.to_string(), e))?;
+    for (g, rg) in b.metadata().row_groups().iter().enumerate() {
+        for c in rg.columns() {
+            let start = c.dictionary_page_offset().unwrap_or(c.data_page_offset());
+            let size = c.compressed_size();
+            let inside =
+                start >= 0 && size >= 0 && start.checked_add(size).is_some_and(|e| e <= len);
+            if !inside {
+                return Err(HudiError::parquet(
+                    path.to_string(),
+                    parquet::errors::ParquetError::General(format!(
+                        "column chunk {} of row group {g} claims bytes {start}..+{size} of a \
+                         {len}-byte file",
+                        c.column_path()
+                    )),
+                ));
+            }
+        }
+    }
+    Ok(b)
+}
 
 /// A parquet file held in memory (one file group's base file at a time).
 pub struct ParquetFile {
@@ -26,8 +59,7 @@ impl ParquetFile {
     }
 
     fn builder(&self) -> Result<ParquetRecordBatchReaderBuilder<Bytes>> {
-        ParquetRecordBatchReaderBuilder::try_new(self.bytes.clone())
-            .map_err(|e| HudiError::parquet(self.path.clone(), e))
+        checked_builder(&self.path, self.bytes.clone())
     }
 
     /// The Arrow schema the parquet reader produces for this file.

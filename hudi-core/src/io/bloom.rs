@@ -168,6 +168,9 @@ fn read_i32(buf: &[u8], pos: &mut usize) -> std::result::Result<i32, String> {
     Ok(i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
 }
 
+/// The most hash functions a filter may declare (1e-300 false positives need under 1,000).
+const MAX_HASHES: i32 = 1024;
+
 fn read_header(buf: &[u8], pos: &mut usize) -> std::result::Result<(i32, i32), String> {
     let version = read_i32(buf, pos)?;
     let nb_hash = if version < 0 {
@@ -182,7 +185,9 @@ fn read_header(buf: &[u8], pos: &mut usize) -> std::result::Result<(i32, i32), S
         return Err("legacy (Jenkins-hash) filters are not supported".into());
     };
     let vector_size = read_i32(buf, pos)?;
-    if vector_size <= 0 || nb_hash <= 0 {
+    // Hudi's sizing gives a few dozen hashes even at absurd rates; a count beyond
+    // MAX_HASHES is corrupt, and every lookup would run that many hashes.
+    if vector_size <= 0 || nb_hash <= 0 || nb_hash > MAX_HASHES {
         return Err(format!(
             "bad filter header: nbHash {nb_hash}, vectorSize {vector_size}"
         ));
@@ -428,6 +433,29 @@ pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `bloom` fuzz target: a footer declaring 2^31 hash functions made every
+    /// lookup run for minutes.
+    #[test]
+    fn a_filter_declaring_absurdly_many_hashes_is_refused() {
+        let header = |nb_hash: i32| {
+            let mut b = (-1i32).to_be_bytes().to_vec();
+            b.extend(nb_hash.to_be_bytes());
+            b.push(HASH_TYPE_MURMUR);
+            b.extend(64i32.to_be_bytes());
+            b.extend([0u8; 8]);
+            base64_encode(&b)
+        };
+        let e = BloomFilter::deserialize(&header(i32::MAX), None, "f.parquet")
+            .expect_err("refused")
+            .to_string();
+        assert!(
+            e.contains("nbHash 2147483647") && e.contains("f.parquet"),
+            "{e}"
+        );
+        let ok = BloomFilter::deserialize(&header(30), None, "f.parquet").expect("30 hashes");
+        assert!(!ok.might_contain("k"));
+    }
 
     #[test]
     fn fast_remainder_equals_javas_abs_of_remainder() {

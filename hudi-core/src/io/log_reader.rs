@@ -3,12 +3,12 @@
 
 use std::collections::HashMap;
 
+use super::base_file::checked_builder;
 use apache_avro::schema::Schema as AvroSchema;
 use apache_avro::types::Value;
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use bytes::Bytes;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::align::align_batch;
 use super::avro_arrow::{parse_avro_schema, records_to_batch};
@@ -132,8 +132,8 @@ impl LogFileDecoder {
             }
             BlockType::ParquetData => {
                 let ctx = format!("parquet data block at byte {} of {path}", b.offset);
-                let reader = ParquetRecordBatchReaderBuilder::try_new(b.content.clone())
-                    .and_then(|r| r.build())
+                let reader = checked_builder(&ctx, b.content.clone())?
+                    .build()
                     .map_err(|e| HudiError::parquet(ctx.clone(), e))?;
                 let mut batches = Vec::new();
                 for batch in reader {
@@ -291,7 +291,16 @@ fn data_block_header(c: &[u8]) -> std::result::Result<(usize, usize), String> {
     if version < 2 {
         return Err(format!("unsupported data block version {version}"));
     }
-    Ok((u32::from_be_bytes([c[4], c[5], c[6], c[7]]) as usize, 8))
+    let count = u32::from_be_bytes([c[4], c[5], c[6], c[7]]) as usize;
+    // Every record has a 4-byte length: a count the content cannot hold is corrupt, and must
+    // not size the buffers.
+    if count > (c.len() - 8) / 4 {
+        return Err(format!(
+            "data block claims {count} records in {} bytes",
+            c.len() - 8
+        ));
+    }
+    Ok((count, 8))
 }
 
 /// The records of an Avro data block's content (block version 2 or 3: count, then
@@ -315,4 +324,24 @@ pub fn avro_data_values(
         pos = end;
     }
     Ok(records)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the `log_block` fuzz target: a record count the block cannot hold sized the
+    /// column buffers (10 GB for a 1.4 kB block).
+    #[test]
+    fn a_record_count_the_block_cannot_hold_is_refused() {
+        let mut c = 2u32.to_be_bytes().to_vec();
+        c.extend(u32::MAX.to_be_bytes());
+        c.extend([0u8; 16]);
+        let e = data_block_header(&c).expect_err("refused");
+        assert!(e.contains("claims 4294967295 records in 16 bytes"), "{e}");
+        let mut ok = 2u32.to_be_bytes().to_vec();
+        ok.extend(4u32.to_be_bytes());
+        ok.extend([0u8; 16]);
+        assert_eq!(data_block_header(&ok), Ok((4, 8)));
+    }
 }
