@@ -58,6 +58,16 @@ struct Ctx {
 }
 
 impl Ctx {
+    /// A metastore of its own, the oracle's python and a scratch directory.
+    fn start(shared: PathBuf) -> Ctx {
+        Ctx {
+            python: support::oracle_python(&shared),
+            hms: start_metastore(&shared),
+            shared,
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
     fn uri(&self) -> String {
         format!("thrift://127.0.0.1:{}", self.hms.port)
     }
@@ -176,12 +186,7 @@ fn hms_sync_registers_tables_that_spark_reads_through_the_metastore() {
     let Some(shared) = support::shared_dir("hms_sync_registers_tables") else {
         return;
     };
-    let c = Ctx {
-        python: support::oracle_python(&shared),
-        hms: start_metastore(&shared),
-        shared,
-        dir: tempfile::tempdir().expect("tempdir"),
-    };
+    let c = Ctx::start(shared);
     let trips = c.dir.path().join("trips");
     let ts = trips.to_string_lossy().to_string();
     let first = c.input(
@@ -375,12 +380,7 @@ fn hms_registration_equals_hudi_hive_sync_tool() {
     if !crate::support::spark::available(test) {
         return;
     }
-    let c = Ctx {
-        python: support::oracle_python(&shared),
-        hms: start_metastore(&shared),
-        shared,
-        dir: tempfile::tempdir().expect("tempdir"),
-    };
+    let c = Ctx::start(shared);
     let input = c.dir.path().join("in.parquet");
     crate::support::data::write_three_cities(&input);
     // A timestamp key generator's `yyyy/MM/dd` paths: one partition field, not hive-style, so
@@ -472,12 +472,7 @@ fn hms_sync_of_many_partitions_an_overwrite_and_no_partitions() {
     let Some(shared) = support::shared_dir("hms_sync_of_many_partitions") else {
         return;
     };
-    let c = Ctx {
-        python: support::oracle_python(&shared),
-        hms: start_metastore(&shared),
-        shared,
-        dir: tempfile::tempdir().expect("tempdir"),
-    };
+    let c = Ctx::start(shared);
     let wide = c.dir.path().join("wide");
     let ws = wide.to_string_lossy().to_string();
     let rows: Vec<Value> = (0..5000)
