@@ -15,8 +15,13 @@ use crate::StorageArgs;
 /// a pending compaction or clustering. A later instant, a savepoint on T or a cleaned
 /// previous version refuses the rollback and names the cause.
 ///
+/// A pending write whose heartbeat (`.hoodie/.heartbeat/<instant>`) lives is a running
+/// writer's and stays. With optimistic concurrency control, failed writes are rolled back
+/// under the table lock.
+///
 /// Examples:
 ///   hudi rollback /data/events
+///   hudi rollback /data/events --option hoodie.write.concurrency.mode=optimistic_concurrency_control
 ///   hudi rollback /data/events --instant 20250101120000000
 ///   hudi rollback /data/events --instant 20250101120000000 --json
 #[derive(Debug, clap::Args)]
@@ -27,6 +32,10 @@ pub struct RollbackArgs {
     /// The instant to roll back.
     #[arg(long)]
     pub instant: Option<String>,
+    /// Option `hoodie.*=value` (repeatable): `hoodie.write.concurrency.mode`,
+    /// `hoodie.write.lock.*`, `hoodie.client.heartbeat.*`.
+    #[arg(long = "option", value_name = "KEY=VALUE", value_parser = crate::parse_kv)]
+    pub options: Vec<(String, String)>,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
@@ -36,7 +45,9 @@ pub struct RollbackArgs {
 
 pub async fn run(a: RollbackArgs) -> Result<(), CliError> {
     let table = Table::open_with_options(&a.table, &a.storage.options()).await?;
-    let mut b = table.rollback();
+    let mut b = table
+        .rollback()
+        .with_options(a.options.iter().cloned().collect());
     if let Some(t) = &a.instant {
         b = b.with_instant(crate::parse_instant("--instant", t)?);
     }

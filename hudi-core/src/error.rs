@@ -85,6 +85,28 @@ pub enum HudiError {
     #[error("instant {instant} is taken: '{path}' already exists (another writer holds it)")]
     InstantConflict { instant: String, path: String },
 
+    /// Optimistic concurrency control: an instant that completed (or was planned) while this
+    /// write ran touched the same file groups; this write was rolled back.
+    #[error(
+        "write conflict: {instant} and {other_action} {other} both wrote file groups {}; {instant} was rolled back, write it again",
+        file_groups.join(", ")
+    )]
+    WriteConflict {
+        instant: String,
+        other: String,
+        other_action: String,
+        /// `partition/file_id` of each file group both touched.
+        file_groups: Vec<String>,
+    },
+
+    /// The table's lock was not free within the configured wait.
+    #[error("lock '{lock}' not acquired within {waited_ms} ms: held by {holder}")]
+    LockTimeout {
+        lock: String,
+        holder: String,
+        waited_ms: u64,
+    },
+
     /// An invariant of this library does not hold (a bug, not bad input).
     #[error("internal error: {what}")]
     Internal { what: String },

@@ -220,6 +220,14 @@ pub enum DataFileName {
 }
 
 impl DataFileName {
+    /// The file group the file belongs to.
+    pub fn file_id(&self) -> &str {
+        match self {
+            DataFileName::Base(b) => &b.file_id,
+            DataFileName::Log(l) => &l.file_id,
+        }
+    }
+
     /// Classifies a file name; `None` for files that are neither (partition metadata, debris).
     pub fn classify(name: &str) -> Option<Result<DataFileName>> {
         if name.starts_with(".hoodie_partition_metadata") || is_debris(name) {

@@ -11,6 +11,7 @@ use crate::model::{Action, BaseFileName, InstantTime};
 use crate::storage::Storage;
 use crate::timeline::transition::Clock;
 use crate::timeline::{Timeline, TimelineInstant};
+use crate::txn::concurrency::ConcurrencyConfig;
 use crate::txn::rollback::{self, is_rollbackable_write, RollbackOutcome};
 
 fn refused(storage: &Storage, t: &InstantTime, reason: String) -> HudiError {
@@ -27,9 +28,10 @@ pub async fn rollback_failed_writes(
     storage: &Storage,
     config: &TableConfig,
     clock: &dyn Clock,
+    cc: &ConcurrencyConfig,
 ) -> Result<Vec<RollbackOutcome>> {
     let timeline = Timeline::load(storage, config).await?;
-    rollback::rollback_failed_writes(storage, &timeline, clock).await
+    rollback::rollback_failed_writes(storage, &timeline, clock, cc).await
 }
 
 /// Rolls back the instant `t`: a failed write, the latest completed instant, or a pending
@@ -42,6 +44,9 @@ pub async fn rollback_instant(
 ) -> Result<RollbackOutcome> {
     crate::services::require_v6(storage, config, "rolling back completed instants")?;
     let timeline = Timeline::load(storage, config).await?;
+    if let Some(pending) = rollback::pending_rollback_of(&timeline, t).await? {
+        return rollback::resume(storage, &timeline, pending).await;
+    }
     let target = timeline
         .instants()
         .iter()

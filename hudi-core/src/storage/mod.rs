@@ -15,6 +15,7 @@ use url::Url;
 use crate::error::{HudiError, Result};
 use crate::model::file_name::is_debris;
 
+pub(crate) mod failpoint;
 mod table_props;
 #[cfg(test)]
 pub(crate) mod test_support;
@@ -290,6 +291,16 @@ impl Storage {
         }
     }
 
+    /// Last modification time of a file in epoch milliseconds, or `None` when it is missing.
+    pub async fn modified_ms(&self, rel: &str) -> Result<Option<i64>> {
+        let p = self.path(rel)?;
+        match self.store.head(&p).await {
+            Ok(m) => Ok(Some(m.last_modified.timestamp_millis())),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(HudiError::storage(self.display(rel), e)),
+        }
+    }
+
     /// Size of a file in bytes.
     pub async fn size(&self, rel: &str) -> Result<u64> {
         let p = self.path(rel)?;
@@ -303,18 +314,21 @@ impl Storage {
     /// Writes a file, replacing any existing one (and, on a local file system, the Hadoop
     /// checksum of the file it replaces, which would no longer match).
     pub async fn put(&self, rel: &str, data: Bytes) -> Result<()> {
+        failpoint::hit("before", "put", rel);
         let p = self.path(rel)?;
         self.drop_checksum(rel).await?;
         self.store
             .put(&p, PutPayload::from_bytes(data))
             .await
-            .map(|_| ())
-            .map_err(|e| HudiError::storage(self.display(rel), e))
+            .map_err(|e| HudiError::storage(self.display(rel), e))?;
+        failpoint::hit("after", "put", rel);
+        Ok(())
     }
 
     /// Uploads a local file to `rel` in parts of 8 MiB (a multipart upload on object stores),
     /// never holding more than a few parts in memory; replaces any existing file.
     pub async fn put_file(&self, rel: &str, local: &std::path::Path) -> Result<()> {
+        failpoint::hit("before", "put", rel);
         use tokio::io::AsyncReadExt;
         const PART: usize = 8 << 20;
         let p = self.path(rel)?;
@@ -345,8 +359,9 @@ impl Storage {
         parts
             .finish()
             .await
-            .map(|_| ())
-            .map_err(|e| HudiError::storage(self.display(rel), e))
+            .map_err(|e| HudiError::storage(self.display(rel), e))?;
+        failpoint::hit("after", "put", rel);
+        Ok(())
     }
 
     /// Removes the `.<name>.crc` Hadoop's local file system keeps beside `rel`, if any.
@@ -372,6 +387,7 @@ impl Storage {
 
     /// Creates a file atomically, failing with [`HudiError::AlreadyExists`] if it exists.
     pub async fn put_if_absent(&self, rel: &str, data: Bytes) -> Result<()> {
+        failpoint::hit("before", "put", rel);
         let p = self.path(rel)?;
         let opts = PutOptions {
             mode: PutMode::Create,
@@ -380,13 +396,15 @@ impl Storage {
         self.store
             .put_opts(&p, PutPayload::from_bytes(data), opts)
             .await
-            .map(|_| ())
-            .map_err(|e| HudiError::storage(self.display(rel), e))
+            .map_err(|e| HudiError::storage(self.display(rel), e))?;
+        failpoint::hit("after", "put", rel);
+        Ok(())
     }
 
     /// Deletes a file if it exists; returns whether it did. (Object stores that do not report
     /// missing keys on delete, S3 among them, always answer `true`.)
     pub async fn delete_existing(&self, rel: &str) -> Result<bool> {
+        failpoint::hit("before", "delete", rel);
         let p = self.path(rel)?;
         let existed = match self.store.delete(&p).await {
             Ok(()) => true,
@@ -394,12 +412,14 @@ impl Storage {
             Err(e) => return Err(HudiError::storage(self.display(rel), e)),
         };
         self.drop_checksum(rel).await?;
+        failpoint::hit("after", "delete", rel);
         Ok(existed)
     }
 
     /// Deletes a directory and everything under it (debris included); returns how many files
     /// went. The base path itself cannot be deleted this way.
     pub async fn delete_tree(&self, rel: &str) -> Result<usize> {
+        failpoint::hit("before", "delete_tree", rel);
         if rel.trim_matches('/').is_empty() {
             return Err(HudiError::InvalidLocation {
                 location: self.location.clone(),
@@ -432,6 +452,7 @@ impl Storage {
                 }
             }
         }
+        failpoint::hit("after", "delete_tree", rel);
         Ok(objects.len())
     }
 
@@ -445,12 +466,15 @@ impl Storage {
     /// Deletes a file (with its Hadoop checksum on a local file system); deleting a missing
     /// file is not an error.
     pub async fn delete(&self, rel: &str) -> Result<()> {
+        failpoint::hit("before", "delete", rel);
         let p = self.path(rel)?;
         match self.store.delete(&p).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
             Err(e) => return Err(HudiError::storage(self.display(rel), e)),
         }
-        self.drop_checksum(rel).await
+        self.drop_checksum(rel).await?;
+        failpoint::hit("after", "delete", rel);
+        Ok(())
     }
 }
 

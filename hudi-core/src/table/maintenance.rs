@@ -39,6 +39,7 @@ impl Table {
             config: self.config().clone(),
             instant: None,
             clock: Arc::new(SystemClock),
+            options: BTreeMap::new(),
         }
     }
 
@@ -149,15 +150,20 @@ impl CleanBuilder {
         let mut all = self.config.raw.clone();
         all.extend(self.options);
         let cc = CleanConfig::from_options(&all)?;
-        clean::clean(
-            &self.storage,
-            &self.config,
-            &cc,
-            self.clock.as_ref(),
-            self.dry_run,
-            self.progress.as_ref(),
-        )
-        .await
+        // Under optimistic concurrency control, under the table lock.
+        let s = &self.storage;
+        let locked = async {
+            clean::clean(
+                s,
+                &self.config,
+                &cc,
+                self.clock.as_ref(),
+                self.dry_run,
+                self.progress.as_ref(),
+            )
+            .await
+        };
+        crate::txn::under_table_lock(s, &all, locked).await
     }
 }
 
@@ -168,9 +174,18 @@ pub struct RollbackBuilder {
     config: TableConfig,
     instant: Option<InstantTime>,
     clock: ClockRef,
+    options: BTreeMap<String, String>,
 }
 
 impl RollbackBuilder {
+    /// Options: `hoodie.write.concurrency.mode=optimistic_concurrency_control` takes the table
+    /// lock around the rollback of failed writes, with the heartbeat expiry of
+    /// `hoodie.client.heartbeat.*`.
+    pub fn with_options(mut self, options: BTreeMap<String, String>) -> Self {
+        self.options.extend(options);
+        self
+    }
+
     /// The instant to roll back; without it, failed writes are.
     pub fn with_instant(mut self, t: InstantTime) -> Self {
         self.instant = Some(t);
@@ -190,8 +205,17 @@ impl RollbackBuilder {
                     .await?,
             ]),
             None => {
-                rollback::rollback_failed_writes(&self.storage, &self.config, self.clock.as_ref())
-                    .await
+                let mut all = self.config.raw.clone();
+                all.extend(self.options);
+                let cc =
+                    crate::txn::concurrency::ConcurrencyConfig::from_options(&self.storage, &all)?;
+                rollback::rollback_failed_writes(
+                    &self.storage,
+                    &self.config,
+                    self.clock.as_ref(),
+                    &cc,
+                )
+                .await
             }
         }
     }
@@ -271,8 +295,13 @@ impl ArchiveBuilder {
         self
     }
 
+    /// Under optimistic concurrency control, under the table lock.
     pub async fn run(self) -> Result<ArchiveOutcome> {
-        archive::archive(&self.storage, &self.config, &self.options).await
+        let mut all = self.config.raw.clone();
+        all.extend(self.options.clone());
+        let s = &self.storage;
+        crate::txn::under_table_lock(s, &all, archive::archive(s, &self.config, &self.options))
+            .await
     }
 }
 

@@ -83,36 +83,61 @@ impl CompactionBuilder {
         self
     }
 
-    async fn config(&self) -> Result<(crate::config::table::TableConfig, CompactionConfig)> {
+    async fn config(
+        &self,
+    ) -> Result<(
+        crate::config::table::TableConfig,
+        CompactionConfig,
+        BTreeMap<String, String>,
+    )> {
         let config = crate::storage::load_table_config(&self.storage).await?;
         let mut options = config.raw.clone();
         options.extend(self.options.clone());
-        Ok((config, CompactionConfig::from_options(&options)?))
+        let cc = CompactionConfig::from_options(&options)?;
+        Ok((config, cc, options))
     }
 
-    /// Writes a compaction plan if one is due (always with `with_force(true)`).
+    /// Writes a compaction plan if one is due (always with `with_force(true)`). Under
+    /// optimistic concurrency control, under the table lock.
     pub async fn schedule(self) -> Result<ScheduleOutcome> {
-        let (config, cc) = self.config().await?;
-        compaction::schedule(&self.storage, &config, &cc, self.clock.as_ref(), self.force).await
+        let (config, cc, all) = self.config().await?;
+        let s = &self.storage;
+        crate::txn::under_table_lock(s, &all, async {
+            compaction::schedule(s, &config, &cc, self.clock.as_ref(), self.force).await
+        })
+        .await
     }
 
-    /// Runs a pending compaction.
+    /// Runs a pending compaction (under optimistic concurrency control, under the table lock).
     pub async fn run(self) -> Result<CompactionOutcome> {
-        let (config, cc) = self.config().await?;
-        compaction::run(
-            &self.storage,
-            &config,
-            self.instant.as_ref(),
-            &cc,
-            &self.options,
-            self.progress.as_ref(),
-        )
+        let (config, cc, all) = self.config().await?;
+        let s = &self.storage;
+        crate::txn::under_table_lock(s, &all, async {
+            compaction::run(
+                s,
+                &config,
+                self.instant.as_ref(),
+                &cc,
+                &self.options,
+                self.progress.as_ref(),
+            )
+            .await
+        })
         .await
     }
 
     /// Schedules (if due) and runs: what inline compaction does after a write.
     pub async fn schedule_and_run(self) -> Result<(ScheduleOutcome, Option<CompactionOutcome>)> {
-        let (config, cc) = self.config().await?;
+        let (config, cc, all) = self.config().await?;
+        let s = self.storage.clone();
+        crate::txn::under_table_lock(&s, &all, self.schedule_and_run_unlocked(config, cc)).await
+    }
+
+    async fn schedule_and_run_unlocked(
+        self,
+        config: crate::config::table::TableConfig,
+        cc: CompactionConfig,
+    ) -> Result<(ScheduleOutcome, Option<CompactionOutcome>)> {
         let scheduled =
             compaction::schedule(&self.storage, &config, &cc, self.clock.as_ref(), self.force)
                 .await?;
@@ -156,20 +181,24 @@ impl AfterCommit for InlineServices {
         clock: &'a dyn crate::timeline::transition::Clock,
     ) -> BoxFuture<'a, Result<Vec<InlineService>>> {
         Box::pin(async move {
-            let mut done = Vec::new();
             let config = crate::storage::load_table_config(storage).await?;
             let mut all = config.raw.clone();
             all.extend(options.clone());
-            if let Some(s) = inline_compaction(storage, &config, &all, options, clock).await? {
-                done.push(s);
-            }
-            if let Some(s) = automatic_clean(storage, &config, &all, clock).await? {
-                done.push(s);
-            }
-            if let Some(s) = automatic_archive(storage, &config, &all).await? {
-                done.push(s);
-            }
-            Ok(done)
+            // Concurrent writers run their services one at a time.
+            crate::txn::under_table_lock(storage, &all, async {
+                let mut done = Vec::new();
+                if let Some(s) = inline_compaction(storage, &config, &all, options, clock).await? {
+                    done.push(s);
+                }
+                if let Some(s) = automatic_clean(storage, &config, &all, clock).await? {
+                    done.push(s);
+                }
+                if let Some(s) = automatic_archive(storage, &config, &all).await? {
+                    done.push(s);
+                }
+                Ok(done)
+            })
+            .await
         })
     }
 }

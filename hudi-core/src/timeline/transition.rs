@@ -75,6 +75,14 @@ pub fn next_instant(timeline: &Timeline, clock: &dyn Clock) -> InstantTime {
     }
 }
 
+/// The instant 1 ms after `t` (`t` itself if it has no time).
+pub fn instant_after(t: &InstantTime) -> InstantTime {
+    t.to_datetime_utc()
+        .map(|d| InstantTime::from_datetime_utc(&(d + chrono::Duration::milliseconds(1))))
+        .filter(|n| n > t)
+        .unwrap_or_else(|| t.clone())
+}
+
 /// Timeline writes for one table (layout 1, table version 6).
 #[derive(Debug, Clone)]
 pub struct Transitions {

@@ -71,10 +71,7 @@ pub async fn marked_files(storage: &Storage, t: &InstantTime) -> Result<Vec<Stri
     Ok(out)
 }
 
-/// Deletes every marker of an instant.
+/// Deletes every marker of an instant, and its directory.
 pub async fn delete_markers(storage: &Storage, t: &InstantTime) -> Result<()> {
-    for f in storage.list_recursive(&marker_dir(t)).await? {
-        storage.delete(&f.path).await?;
-    }
-    Ok(())
+    storage.delete_tree(&marker_dir(t)).await.map(|_| ())
 }

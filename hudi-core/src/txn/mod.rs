@@ -6,9 +6,15 @@
 //! steps (markers removed). `timeline::transition` stays the only code that creates or
 //! removes timeline files. The commit point goes through a [`ConcurrencyPolicy`]: the one
 //! place where a multi-writer policy takes a lock, reloads the timeline and checks for
-//! conflicts; a single writer ([`SingleWriter`]) needs none of that.
+//! conflicts ([`occ::Optimistic`]); a single writer ([`SingleWriter`]) needs none of that.
+//! Under optimistic concurrency a write also beats a heartbeat from before its requested file
+//! to its commit, so that other writers leave it alone.
 
+pub mod concurrency;
+pub mod heartbeat;
+pub mod lock;
 pub mod markers;
+pub mod occ;
 pub mod rollback;
 
 use std::collections::BTreeSet;
@@ -21,8 +27,12 @@ use crate::error::Result;
 use crate::fs_view::FileGroupId;
 use crate::model::{Action, InstantTime};
 use crate::storage::Storage;
-use crate::timeline::transition::{next_instant, Clock, Transitions};
+use crate::timeline::transition::{instant_after, next_instant, Clock, Transitions};
 use crate::timeline::Timeline;
+
+use concurrency::{ConcurrencyConfig, HeartbeatConfig};
+use heartbeat::Heartbeat;
+use lock::HeldLock;
 
 /// What a transaction knows at its commit point, for a concurrency policy to check.
 #[derive(Debug)]
@@ -38,8 +48,35 @@ pub struct CommitCandidate<'a> {
 /// How concurrent writers are kept apart at the commit point.
 pub trait ConcurrencyPolicy: Send + Sync + std::fmt::Debug {
     /// Runs right before the completed file is created; an error aborts the commit (the
-    /// caller then rolls the transaction back).
-    fn pre_commit<'a>(&'a self, candidate: &'a CommitCandidate<'a>) -> BoxFuture<'a, Result<()>>;
+    /// caller then rolls the transaction back). The guard is held until the commit is done.
+    fn pre_commit<'a>(
+        &'a self,
+        candidate: &'a CommitCandidate<'a>,
+    ) -> BoxFuture<'a, Result<CommitGuard>>;
+
+    /// The heartbeat a write beats while it runs, if the policy keeps them.
+    fn heartbeat(&self) -> Option<HeartbeatConfig> {
+        None
+    }
+}
+
+/// What a policy holds through a commit (the table lock, under optimistic concurrency).
+#[derive(Debug, Default)]
+pub struct CommitGuard {
+    lock: Option<HeldLock>,
+}
+
+impl CommitGuard {
+    pub fn locked(lock: HeldLock) -> Self {
+        CommitGuard { lock: Some(lock) }
+    }
+
+    async fn release(self) -> Result<()> {
+        match self.lock {
+            Some(l) => l.release().await,
+            None => Ok(()),
+        }
+    }
 }
 
 /// One writer at a time (Hudi's default `SINGLE_WRITER` mode): nothing to check.
@@ -47,9 +84,39 @@ pub trait ConcurrencyPolicy: Send + Sync + std::fmt::Debug {
 pub struct SingleWriter;
 
 impl ConcurrencyPolicy for SingleWriter {
-    fn pre_commit<'a>(&'a self, _: &'a CommitCandidate<'a>) -> BoxFuture<'a, Result<()>> {
-        Box::pin(async { Ok(()) })
+    fn pre_commit<'a>(&'a self, _: &'a CommitCandidate<'a>) -> BoxFuture<'a, Result<CommitGuard>> {
+        Box::pin(async { Ok(CommitGuard::default()) })
     }
+}
+
+/// The policy of a configuration: a writer checks conflicts, a table service only locks.
+pub fn policy(cc: &ConcurrencyConfig, check_conflicts: bool) -> Arc<dyn ConcurrencyPolicy> {
+    match &cc.lock {
+        None => Arc::new(SingleWriter),
+        Some(lock) => Arc::new(occ::Optimistic {
+            lock: lock.clone(),
+            heartbeat: cc.heartbeat,
+            check_conflicts,
+        }),
+    }
+}
+
+/// Runs `f` under the table lock when `options` ask for optimistic concurrency control (a
+/// table service beside concurrent writers: clean, archival, compaction), else as it is.
+pub async fn under_table_lock<T>(
+    storage: &Storage,
+    options: &std::collections::BTreeMap<String, String>,
+    f: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    let cc = ConcurrencyConfig::from_options(storage, options)?;
+    let Some(config) = &cc.lock else {
+        return f.await;
+    };
+    let lock = HeldLock::acquire(storage, config).await?;
+    let out = f.await;
+    let released = lock.release().await;
+    let out = out?;
+    released.map(|()| out)
 }
 
 /// An instant in progress.
@@ -61,6 +128,7 @@ pub struct Transaction {
     action: Action,
     touched: BTreeSet<FileGroupId>,
     policy: Arc<dyn ConcurrencyPolicy>,
+    heartbeat: Option<Heartbeat>,
 }
 
 /// A completed transaction.
@@ -74,7 +142,8 @@ pub struct Committed {
 impl Transaction {
     /// Begins an instant of `action` after every instant on `timeline` (by the clock, or 1 ms
     /// after the latest): creates `T.<action>.requested` with `requested` as its content. An
-    /// existing file for the instant is [`crate::HudiError::InstantConflict`].
+    /// instant another writer took in the meantime ([`crate::HudiError::InstantConflict`]) is
+    /// passed over for a later one (a few times).
     pub async fn begin(
         storage: &Storage,
         timeline: &Timeline,
@@ -83,7 +152,25 @@ impl Transaction {
         clock: &dyn Clock,
         policy: Arc<dyn ConcurrencyPolicy>,
     ) -> Result<Transaction> {
-        let instant = next_instant(timeline, clock);
+        let mut instant = next_instant(timeline, clock);
+        for _ in 0..16 {
+            let t = instant.clone();
+            match Self::begin_at(
+                storage,
+                timeline,
+                t,
+                action,
+                requested.clone(),
+                policy.clone(),
+            )
+            .await
+            {
+                Err(crate::HudiError::InstantConflict { .. }) => {
+                    instant = next_instant(timeline, clock).max(instant_after(&instant));
+                }
+                done => return done,
+            }
+        }
         Self::begin_at(storage, timeline, instant, action, requested, policy).await
     }
 
@@ -97,10 +184,16 @@ impl Transaction {
         requested: Bytes,
         policy: Arc<dyn ConcurrencyPolicy>,
     ) -> Result<Transaction> {
+        let heartbeat = match policy.heartbeat() {
+            Some(hb) => Some(Heartbeat::start(storage, &instant, hb).await?),
+            None => None,
+        };
         Transitions::new(storage, timeline)
             .request(&instant, action, requested)
             .await?;
-        Ok(Self::resume(storage, timeline, instant, action, policy))
+        let mut txn = Self::resume(storage, timeline, instant, action, policy);
+        txn.heartbeat = heartbeat;
+        Ok(txn)
     }
 
     /// Begins an instant Hudi creates without a requested state: a savepoint of the existing
@@ -135,6 +228,7 @@ impl Transaction {
             action,
             touched: BTreeSet::new(),
             policy,
+            heartbeat: None,
         }
     }
 
@@ -180,6 +274,18 @@ impl Transaction {
             .await
     }
 
+    /// Gives the instant up before anything was written under it: its timeline files and its
+    /// heartbeat go.
+    pub async fn abandon(mut self) -> Result<()> {
+        Transitions::new(&self.storage, &self.timeline)
+            .remove_pending(&self.instant, self.action)
+            .await?;
+        match self.heartbeat.take() {
+            Some(hb) => hb.stop().await,
+            None => Ok(()),
+        }
+    }
+
     /// Takes this transaction's inflight instant back to requested, after its files of an
     /// earlier, failed attempt were removed.
     pub async fn revert_to_requested(&self) -> Result<()> {
@@ -190,7 +296,8 @@ impl Transaction {
 
     /// The commit point: the policy's check, then the completed file with `completed` as its
     /// content, then the instant's markers are removed.
-    pub async fn commit(self, completed: Bytes) -> Result<Committed> {
+    pub async fn commit(mut self, completed: Bytes) -> Result<Committed> {
+        let heartbeat = self.heartbeat.take();
         let candidate = CommitCandidate {
             storage: &self.storage,
             timeline: &self.timeline,
@@ -198,11 +305,20 @@ impl Transaction {
             action: self.action,
             touched: &self.touched,
         };
-        self.policy.pre_commit(&candidate).await?;
-        Transitions::new(&self.storage, &self.timeline)
-            .complete(&self.instant, self.action, completed)
-            .await?;
-        markers::delete_markers(&self.storage, &self.instant).await?;
+        let guard = self.policy.pre_commit(&candidate).await?;
+        let done = async {
+            Transitions::new(&self.storage, &self.timeline)
+                .complete(&self.instant, self.action, completed)
+                .await?;
+            markers::delete_markers(&self.storage, &self.instant).await?;
+            match heartbeat {
+                Some(hb) => hb.stop().await,
+                None => Ok(()),
+            }
+        }
+        .await;
+        let released = guard.release().await;
+        done.and(released)?;
         Ok(Committed {
             instant: self.instant,
             action: self.action,
@@ -239,14 +355,17 @@ mod tests {
     struct Refuse(FileGroupId);
 
     impl ConcurrencyPolicy for Refuse {
-        fn pre_commit<'a>(&'a self, c: &'a CommitCandidate<'a>) -> BoxFuture<'a, Result<()>> {
+        fn pre_commit<'a>(
+            &'a self,
+            c: &'a CommitCandidate<'a>,
+        ) -> BoxFuture<'a, Result<CommitGuard>> {
             Box::pin(async move {
                 if c.touched.contains(&self.0) {
                     return Err(crate::HudiError::Internal {
                         what: format!("refused {}", c.instant),
                     });
                 }
-                Ok(())
+                Ok(CommitGuard::default())
             })
         }
     }
@@ -292,8 +411,20 @@ mod tests {
         let e = b.commit(Bytes::new()).await.unwrap_err();
         assert!(e.to_string().contains("refused"), "{e}");
         assert!(!st.exists(".hoodie/20231114221320001.commit").await.unwrap());
-        // An instant someone else holds is a typed conflict.
-        let e = Transaction::begin(
+        // An instant someone else holds is a typed conflict; `begin` passes over it.
+        let taken: InstantTime = "20231114221320001".parse().unwrap();
+        let e = Transaction::begin_at(
+            &st,
+            &tl,
+            taken,
+            Action::Commit,
+            Bytes::new(),
+            Arc::new(SingleWriter),
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(e, crate::HudiError::InstantConflict { .. }), "{e}");
+        let c = Transaction::begin(
             &st,
             &tl,
             Action::Commit,
@@ -302,7 +433,7 @@ mod tests {
             Arc::new(SingleWriter),
         )
         .await
-        .unwrap_err();
-        assert!(matches!(e, crate::HudiError::InstantConflict { .. }), "{e}");
+        .unwrap();
+        assert_eq!(c.instant().as_str(), "20231114221320002");
     }
 }

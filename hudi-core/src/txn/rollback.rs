@@ -22,9 +22,11 @@ use crate::model::metadata::{
 };
 use crate::model::{Action, DataFileName, Instant, InstantTime, State};
 use crate::storage::Storage;
-use crate::timeline::transition::{next_instant, Clock, Transitions};
+use crate::timeline::transition::{Clock, Transitions};
 use crate::timeline::{Timeline, TimelineInstant};
 
+use super::concurrency::{ConcurrencyConfig, HeartbeatConfig};
+use super::lock::HeldLock;
 use super::markers::{delete_markers, marked_files};
 use super::{SingleWriter, Transaction};
 use std::sync::Arc;
@@ -257,6 +259,7 @@ pub(crate) async fn apply(
     let planned = current.map(|i| i.planned_action).unwrap_or(action);
     transitions.remove_pending(&t, planned).await?;
     delete_markers(storage, &t).await?;
+    super::heartbeat::delete(storage, &t).await?;
     Ok(RollbackMetadata {
         start_rollback_time: r.to_string(),
         time_taken_in_millis: started.elapsed().as_millis() as i64,
@@ -352,22 +355,22 @@ pub(crate) fn plan_for(
     })
 }
 
-/// Plans and runs a rollback of `target` as instant `r`.
+/// Plans and runs a rollback of `target` under a fresh instant.
 async fn rollback_with_plan(
     storage: &Storage,
     timeline: &Timeline,
     target: &TimelineInstant,
     plan: RollbackPlan,
-    r: InstantTime,
+    clock: &dyn Clock,
 ) -> Result<RollbackOutcome> {
     let bytes = encode_rollback_plan(&plan)
-        .map_err(|e| HudiError::instant_content(&r, "rollback plan", e))?;
-    let txn = Transaction::begin_at(
+        .map_err(|e| HudiError::instant_content(target.requested(), "rollback plan", e))?;
+    let txn = Transaction::begin(
         storage,
         timeline,
-        r,
         Action::Rollback,
         Bytes::from(bytes),
+        clock,
         Arc::new(SingleWriter),
     )
     .await?;
@@ -383,8 +386,7 @@ pub async fn rollback_instant(
 ) -> Result<RollbackOutcome> {
     let files = files_of_pending(storage, target.requested()).await?;
     let plan = plan_for(storage, target, files)?;
-    let r = next_instant(timeline, clock);
-    rollback_with_plan(storage, timeline, target, plan, r).await
+    rollback_with_plan(storage, timeline, target, plan, clock).await
 }
 
 /// Rolls back a completed instant (the caller has checked that nothing depends on it).
@@ -396,16 +398,36 @@ pub(crate) async fn rollback_completed(
 ) -> Result<RollbackOutcome> {
     let files = files_of_completed(storage, timeline, target).await?;
     let plan = plan_for(storage, target, files)?;
-    let r = next_instant(timeline, clock);
-    rollback_with_plan(storage, timeline, target, plan, r).await
+    rollback_with_plan(storage, timeline, target, plan, clock).await
 }
 
-/// Finishes interrupted rollbacks, then rolls back every pending ingestion write (Hudi's
-/// EAGER failed-writes policy for a single writer). Returns what was rolled back.
+/// Finishes interrupted rollbacks, then rolls back every failed write: each pending ingestion
+/// write whose heartbeat is missing (a single writer keeps none) or expired. A write whose
+/// heartbeat lives is another writer's, running. Under optimistic concurrency this runs under
+/// the table lock. Returns what was rolled back.
 pub async fn rollback_failed_writes(
     storage: &Storage,
     timeline: &Timeline,
     clock: &dyn Clock,
+    cc: &ConcurrencyConfig,
+) -> Result<Vec<RollbackOutcome>> {
+    let Some(lock) = &cc.lock else {
+        return rollback_failed(storage, timeline, clock, cc.heartbeat).await;
+    };
+    let lock = HeldLock::acquire(storage, lock).await?;
+    let done = match timeline.reload().await {
+        Ok(now) => rollback_failed(storage, &now, clock, cc.heartbeat).await,
+        Err(e) => Err(e),
+    };
+    lock.release().await?;
+    done
+}
+
+async fn rollback_failed(
+    storage: &Storage,
+    timeline: &Timeline,
+    clock: &dyn Clock,
+    heartbeat: HeartbeatConfig,
 ) -> Result<Vec<RollbackOutcome>> {
     if let Some(r) = timeline.pending().find(|i| i.action() == Action::Restore) {
         return Err(HudiError::Refused {
@@ -417,42 +439,147 @@ pub async fn rollback_failed_writes(
             ),
         });
     }
+    let mut timeline = timeline.clone();
+    if remove_restore_leftovers(storage, &timeline).await? > 0 {
+        timeline = timeline.reload().await?;
+    }
     let mut out = Vec::new();
     for i in timeline
         .pending()
         .filter(|i| i.action() == Action::Rollback)
     {
-        let req = Instant::new(i.requested().clone(), Action::Rollback, State::Requested);
-        let bytes = timeline.read(&req).await?;
-        let plan: RollbackPlan = decode_json_or_avro(&bytes)
-            .map_err(|e| HudiError::instant_content(i.requested(), "rollback plan", e))?;
-        // A rollback planned for a completed instant (the rollback service's) found it
-        // completed before its own files were written; a live writer's instant completes
-        // only after a rollback mistook it for a failed one.
-        let (t, _) = plan_target(i.requested(), &plan)?;
-        let completed_target = timeline
-            .instants()
-            .iter()
-            .any(|x| x.requested() == &t && x.is_completed() && x.modified_ms <= i.modified_ms);
-        let txn = Transaction::resume(
-            storage,
-            timeline,
-            i.requested().clone(),
-            Action::Rollback,
-            Arc::new(SingleWriter),
-        );
-        out.push(execute(txn, &plan, completed_target).await?);
+        out.push(resume(storage, &timeline, i).await?);
     }
-    let mut timeline = timeline.clone();
     if !out.is_empty() {
         timeline = timeline.reload().await?;
     }
     let pending: Vec<TimelineInstant> = timeline.pending().cloned().collect();
+    let now = chrono::Utc::now().timestamp_millis();
     for i in pending {
-        if is_rollbackable_write(&timeline, &i).await? {
+        if !is_rollbackable_write(&timeline, &i).await? {
+            continue;
+        }
+        if !super::heartbeat::is_expired(storage, i.requested(), heartbeat, now).await? {
+            log::info!(
+                "{} is running (its heartbeat lives): not rolled back",
+                i.requested()
+            );
+            continue;
+        }
+        {
             out.push(rollback_instant(storage, &timeline, &i, clock).await?);
             timeline = timeline.reload().await?;
         }
     }
+    remove_markers_of_completed(storage, &timeline).await?;
     Ok(out)
+}
+
+async fn read_plan(timeline: &Timeline, i: &TimelineInstant) -> Result<RollbackPlan> {
+    let req = Instant::new(i.requested().clone(), Action::Rollback, State::Requested);
+    let bytes = timeline.read(&req).await?;
+    decode_json_or_avro(&bytes)
+        .map_err(|e| HudiError::instant_content(i.requested(), "rollback plan", e))
+}
+
+/// Finishes the interrupted rollback `i` from its plan.
+pub(crate) async fn resume(
+    storage: &Storage,
+    timeline: &Timeline,
+    i: &TimelineInstant,
+) -> Result<RollbackOutcome> {
+    let plan = read_plan(timeline, i).await?;
+    // A rollback planned for a completed instant (the rollback service's) found it completed
+    // before its own files were written; a live writer's instant completes only after a
+    // rollback mistook it for a failed one.
+    let (t, _) = plan_target(i.requested(), &plan)?;
+    let completed_target = timeline
+        .instants()
+        .iter()
+        .any(|x| x.requested() == &t && x.is_completed() && x.modified_ms <= i.modified_ms);
+    let txn = Transaction::resume(
+        storage,
+        timeline,
+        i.requested().clone(),
+        Action::Rollback,
+        Arc::new(SingleWriter),
+    );
+    execute(txn, &plan, completed_target).await
+}
+
+/// The interrupted rollback whose plan targets `t`, if any: a rollback of `t` asked for again
+/// finishes it rather than planning a second one (as Hudi reuses a pending rollback).
+pub(crate) async fn pending_rollback_of<'a>(
+    timeline: &'a Timeline,
+    t: &InstantTime,
+) -> Result<Option<&'a TimelineInstant>> {
+    for i in timeline
+        .pending()
+        .filter(|i| i.action() == Action::Rollback)
+    {
+        let plan = read_plan(timeline, i).await?;
+        if &plan_target(i.requested(), &plan)?.0 == t {
+            return Ok(Some(i));
+        }
+    }
+    Ok(None)
+}
+
+/// Removes the pending rollbacks a completed restore left behind: a restore completes, then
+/// removes the rollback instants it planned for its targets (those after it whose target it
+/// lists), and a crash in between leaves them pending. Returns how many went.
+async fn remove_restore_leftovers(storage: &Storage, timeline: &Timeline) -> Result<usize> {
+    let restores: Vec<&TimelineInstant> = timeline
+        .instants()
+        .iter()
+        .filter(|i| i.action() == Action::Restore && i.is_completed())
+        .collect();
+    let Some(first) = restores.first() else {
+        return Ok(0);
+    };
+    let mut gone = 0;
+    for i in timeline
+        .pending()
+        .filter(|i| i.action() == Action::Rollback && i.requested() > first.requested())
+    {
+        let (t, _) = plan_target(i.requested(), &read_plan(timeline, i).await?)?;
+        for r in restores.iter().filter(|r| r.requested() < i.requested()) {
+            let bytes = timeline.read(&r.instant).await?;
+            let meta: crate::model::metadata::RestoreMetadata = decode_json_or_avro(&bytes)
+                .map_err(|e| HudiError::instant_content(r.requested(), "restore metadata", e))?;
+            if meta.instants_to_rollback.iter().any(|x| x == t.as_str()) {
+                log::info!(
+                    "removing the rollback {} the completed restore {} left pending",
+                    i.requested(),
+                    r.requested()
+                );
+                Transitions::new(storage, timeline)
+                    .remove_pending(i.requested(), Action::Rollback)
+                    .await?;
+                gone += 1;
+                break;
+            }
+        }
+    }
+    Ok(gone)
+}
+
+/// Removes the marker directories of completed instants: a commit removes its markers right
+/// after its completed file, and a crash in between leaves them.
+async fn remove_markers_of_completed(storage: &Storage, timeline: &Timeline) -> Result<()> {
+    for dir in storage.list_dir(".hoodie/.temp").await?.dirs {
+        let name = dir.trim_end_matches('/').rsplit('/').next().unwrap_or(&dir);
+        let Ok(t) = InstantTime::parse(name) else {
+            continue;
+        };
+        if timeline
+            .instants()
+            .iter()
+            .any(|i| i.requested() == &t && i.is_completed())
+        {
+            log::info!("removing the markers of the completed instant {t}");
+            delete_markers(storage, &t).await?;
+        }
+    }
+    Ok(())
 }

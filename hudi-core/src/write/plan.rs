@@ -129,7 +129,12 @@ pub async fn average_record_size(
         .filter(|i| i.action() != crate::model::Action::ReplaceCommit)
         .collect();
     for i in writes.into_iter().rev() {
-        let m = timeline.commit_metadata(&i.instant).await?;
+        let m = match timeline.commit_metadata(&i.instant).await {
+            Ok(m) => m,
+            // Archived by another writer since the timeline was loaded.
+            Err(crate::HudiError::NotFound { .. }) => continue,
+            Err(e) => return Err(e),
+        };
         let (bytes, records) = m.write_stats().fold((0i64, 0i64), |(b, r), (_, s)| {
             (b + s.total_write_bytes, r + s.num_writes)
         });

@@ -17,11 +17,11 @@ use crate::io::avro_arrow::parse_avro_schema;
 use crate::keygen::KeyGenerator;
 use crate::model::avro_instants::encode_requested_replace;
 use crate::model::metadata::CommitMetadata;
-use crate::model::{with_meta_fields, Action};
+use crate::model::{with_meta_fields, Action, InstantTime};
 use crate::storage::update_table_properties;
-use crate::timeline::transition::next_instant;
 use crate::timeline::Timeline;
-use crate::txn::{SingleWriter, Transaction};
+use crate::txn::concurrency::ConcurrencyConfig;
+use crate::txn::{policy, Transaction};
 
 use super::config::{IndexType, WriteConfig};
 use super::handle::{write_file_group, WriteContext};
@@ -35,6 +35,7 @@ use crate::txn::rollback::rollback_failed_writes;
 /// The table as a write finds it.
 struct Opened {
     config: TableConfig,
+    cc: ConcurrencyConfig,
     timeline: Timeline,
     rolled_back: Vec<crate::model::InstantTime>,
 }
@@ -89,32 +90,7 @@ impl WriteBuilder {
             wc.record_size_threshold_bytes,
         )
         .await?;
-        let t = next_instant(timeline, self.clock.as_ref());
         let merge_on_read = config.table_type == TableType::MergeOnRead;
-        let pc = plan::PlanContext {
-            op: self.operation,
-            wc: &wc,
-            view: &view,
-            merge_on_read,
-            record_key_fields: &config.record_key_fields,
-            ordering_field: config.precombine_field.as_deref(),
-            instant: &t,
-        };
-        let p = plan::plan(
-            &self.storage,
-            &pc,
-            &mut prepared,
-            avg_record_size,
-            &partitions_to_drop,
-        )
-        .await?;
-        if self.operation == WriteOperation::DeletePartition && p.replaced.is_empty() {
-            return Err(self.refuse_delete_partition(format!(
-                "no file group in partition(s) {}: nothing to delete",
-                partitions_to_drop.join(", ")
-            )));
-        }
-
         let action = if self.operation.is_replace() {
             Action::ReplaceCommit
         } else if merge_on_read {
@@ -130,30 +106,83 @@ impl WriteBuilder {
         } else {
             Bytes::new()
         };
-        let mut txn = Transaction::begin_at(
+        // The instant is taken before the plan names files after it: a concurrent writer
+        // that picked the same millisecond makes this one pass to the next.
+        let mut txn = Transaction::begin(
             &self.storage,
             timeline,
-            t.clone(),
             action,
             requested,
-            Arc::new(SingleWriter),
+            self.clock.as_ref(),
+            policy(&opened.cc, true),
         )
         .await?;
-        txn.start(json_bytes(&plan::workload_profile(&p, self.operation))?)
-            .await?;
+        let t = txn.instant().clone();
+        let pc = plan::PlanContext {
+            op: self.operation,
+            wc: &wc,
+            view: &view,
+            merge_on_read,
+            record_key_fields: &config.record_key_fields,
+            ordering_field: config.precombine_field.as_deref(),
+            instant: &t,
+        };
+        let planned = plan::plan(
+            &self.storage,
+            &pc,
+            &mut prepared,
+            avg_record_size,
+            &partitions_to_drop,
+        )
+        .await;
+        let p = match planned {
+            Ok(p) if self.operation == WriteOperation::DeletePartition && p.replaced.is_empty() => {
+                txn.abandon().await?;
+                return Err(self.refuse_delete_partition(format!(
+                    "no file group in partition(s) {}: nothing to delete",
+                    partitions_to_drop.join(", ")
+                )));
+            }
+            Ok(p) => p,
+            Err(e) => {
+                txn.abandon().await?;
+                return Err(e);
+            }
+        };
         let mut metrics = WriteMetrics::new(t.clone(), self.operation, opened.rolled_back.clone());
-        let meta = self
-            .write_files(
-                config,
-                &wc,
-                &write_schema,
-                &prepared,
-                &p,
-                &mut txn,
-                &mut metrics,
-            )
-            .await?;
-        let committed = txn.commit(json_bytes(&meta)?).await?;
+        let written = async {
+            txn.start(json_bytes(&plan::workload_profile(&p, self.operation))?)
+                .await?;
+            let meta = self
+                .write_files(
+                    config,
+                    &wc,
+                    &write_schema,
+                    &prepared,
+                    &p,
+                    &mut txn,
+                    &mut metrics,
+                )
+                .await?;
+            json_bytes(&meta)
+        }
+        .await;
+        let committed = match written {
+            Ok(meta) => txn.commit(meta).await,
+            Err(e) => Err(e),
+        };
+        let committed = match committed {
+            Ok(c) => c,
+            // A loser leaves nothing behind; so does any failed write beside concurrent
+            // writers (its live heartbeat would keep them from rolling it back for minutes).
+            Err(e) if opened.cc.is_optimistic() || matches!(e, HudiError::WriteConflict { .. }) => {
+                if let Err(r) = self.roll_back_own(&opened, &t).await {
+                    log::warn!("rolling back the failed write {t}: {r}");
+                }
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
         let after = |source: HudiError| HudiError::AfterCommit {
             instant: committed.instant.to_string(),
             source: Box::new(source),
@@ -169,6 +198,22 @@ impl WriteBuilder {
         }
         metrics.duration_ms = started.elapsed().as_millis() as u64;
         Ok(metrics)
+    }
+
+    /// Rolls back this writer's own pending instant `t` (after it lost a write conflict),
+    /// under the table lock, as every rollback of concurrent writers runs.
+    async fn roll_back_own(&self, opened: &Opened, t: &InstantTime) -> Result<()> {
+        let mut options = opened.config.raw.clone();
+        options.extend(self.options.iter().map(|(k, v)| (k.clone(), v.clone())));
+        crate::txn::under_table_lock(&self.storage, &options, async {
+            let now = Timeline::load(&self.storage, &opened.config).await?;
+            if let Some(own) = now.pending().find(|i| i.requested() == t) {
+                let clock = self.clock.as_ref();
+                crate::txn::rollback::rollback_instant(&self.storage, &now, own, clock).await?;
+            }
+            Ok(())
+        })
+        .await
     }
 
     /// Loads the table as it is now (not as it was opened), refuses what this writer must not
@@ -201,15 +246,23 @@ impl WriteBuilder {
                 self.storage.location()
             )));
         }
+        let mut options = config.raw.clone();
+        options.extend(self.options.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let cc = ConcurrencyConfig::from_options(&self.storage, &options)?;
         let opened = Timeline::load(&self.storage, &config).await?;
-        let rolled = rollback_failed_writes(&self.storage, &opened, self.clock.as_ref()).await?;
-        let timeline = if rolled.is_empty() {
+        let rolled =
+            rollback_failed_writes(&self.storage, &opened, self.clock.as_ref(), &cc).await?;
+        // Rollbacks a crashed restore left pending may have gone without a rollback.
+        let changed =
+            !rolled.is_empty() || opened.pending().any(|i| i.action() == Action::Rollback);
+        let timeline = if !changed {
             opened
         } else {
             opened.reload().await?
         };
         Ok(Opened {
             config,
+            cc,
             timeline,
             rolled_back: rolled.into_iter().map(|r| r.rolled_back).collect(),
         })

@@ -2,6 +2,7 @@
 //! Python, and the `hudi` binary; the oracles (hudi-rs, Spark), one data builder, one table
 //! spec and one scenario runner.
 
+pub mod crash;
 pub mod data;
 pub mod faulty;
 pub mod moto;

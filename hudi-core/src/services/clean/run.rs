@@ -133,15 +133,15 @@ pub async fn clean(
         });
     }
     let plan = to_plan(storage, cc.policy, &selection);
-    let instant = next_instant(&timeline, clock);
-    let bytes = encode_clean_plan(&plan)
-        .map_err(|e| HudiError::instant_content(&instant, "clean plan", e))?;
-    let txn = Transaction::begin_at(
+    let bytes = encode_clean_plan(&plan).map_err(|e| {
+        HudiError::instant_content(&next_instant(&timeline, clock), "clean plan", e)
+    })?;
+    let txn = Transaction::begin(
         storage,
         &timeline,
-        instant,
         Action::Clean,
         Bytes::from(bytes),
+        clock,
         Arc::new(SingleWriter),
     )
     .await?;

@@ -84,6 +84,9 @@ pub struct CompactionConfig {
     pub memory_budget: usize,
     /// The write IO a slice without a base file is estimated at.
     pub max_file_size: u64,
+    /// Optimistic concurrency control: writes may be pending when a compaction is scheduled
+    /// (each finds the plan in its conflict check), as Hudi allows with multiple writers.
+    pub concurrent_writers: bool,
 }
 
 impl CompactionConfig {
@@ -122,6 +125,9 @@ impl CompactionConfig {
             daybased_target_partitions: num(o, &DAYBASED_TARGET_PARTITIONS)?,
             memory_budget: num(o, &MEMORY)?,
             max_file_size: num(o, &MAX_FILE_SIZE)?,
+            concurrent_writers: crate::txn::concurrency::MODE
+                .get(o)
+                .is_some_and(|m| m.eq_ignore_ascii_case("optimistic_concurrency_control")),
         };
         if c.max_delta_commits == 0 {
             return Err(bad_option(&MAX_DELTA_COMMITS, "0", "must be positive"));

@@ -2,7 +2,7 @@
 //! strategy), and its plan (`C.compaction.requested`, Avro `HoodieCompactionPlan` version 2,
 //! with the `.hoodie/.aux/` copy Hudi 0.14 keeps).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -66,6 +66,7 @@ pub async fn schedule(
     if let Some(w) = timeline.pending().find(|i| {
         matches!(i.action(), Action::DeltaCommit | Action::Commit)
             && i.planned_action != Action::Compaction
+            && !cc.concurrent_writers
     }) {
         return Err(HudiError::Unsupported {
             path: storage.location().to_string(),
@@ -81,7 +82,22 @@ pub async fn schedule(
         }
     }
     let view = FileSystemView::load(storage, &timeline, None).await?;
-    let operations = select(cc, candidates(&view, cc.max_file_size));
+    let busy = if cc.concurrent_writers {
+        groups_of_pending_writes(storage, &timeline).await?
+    } else {
+        BTreeSet::new()
+    };
+    let free = candidates(&view, cc.max_file_size)
+        .into_iter()
+        .filter(|op| {
+            let id = (
+                op.partition_path.clone().unwrap_or_default(),
+                op.file_id.clone().unwrap_or_default(),
+            );
+            !busy.contains(&id)
+        })
+        .collect();
+    let operations = select(cc, free);
     if operations.is_empty() {
         return Ok(ScheduleOutcome::NothingToCompact {
             reason: "no file slice outside pending compactions and clustering has log files the strategy selects".into(),
@@ -159,6 +175,28 @@ fn not_due(timeline: &Timeline, cc: &CompactionConfig, clock: &dyn Clock) -> Opt
 
 /// The latest slice of every file group that has log files and no pending compaction or
 /// clustering, as a plan operation with Hudi's metrics.
+/// The file groups (partition, file id) running writes have written into so far, by their
+/// markers: a compaction scheduled beside concurrent writers leaves them out (they are
+/// compacted next time), so that no running write conflicts with the plan.
+async fn groups_of_pending_writes(
+    storage: &Storage,
+    timeline: &Timeline,
+) -> Result<BTreeSet<(String, String)>> {
+    let mut out = BTreeSet::new();
+    for i in timeline
+        .pending()
+        .filter(|i| i.action().is_write() && i.planned_action != Action::Compaction)
+    {
+        for f in crate::txn::markers::marked_files(storage, i.requested()).await? {
+            let (partition, name) = f.rsplit_once('/').unwrap_or(("", f.as_str()));
+            if let Some(Ok(d)) = crate::model::DataFileName::classify(name) {
+                out.insert((partition.to_string(), d.file_id().to_string()));
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn candidates(view: &FileSystemView, max_file_size: u64) -> Vec<CompactionOperation> {
     view.groups
         .iter()
