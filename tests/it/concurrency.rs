@@ -233,6 +233,18 @@ fn nothing_left_behind(target: &Target, rt: &tokio::runtime::Runtime) {
     });
 }
 
+/// A table `t` on local disk under `dir` (and its path).
+fn local_target(dir: &Path) -> (Target, PathBuf) {
+    let path = dir.join("t");
+    let target = Target {
+        url: path.to_string_lossy().to_string(),
+        storage_args: vec![],
+        storage_options: Default::default(),
+        scratch: dir.to_path_buf(),
+    };
+    (target, path)
+}
+
 /// The table, created by a first (seed) write of the shared keys.
 fn create(target: &Target, table_type: &str) -> Ack {
     let rows: BTreeMap<String, (String, String)> = (0..4)
@@ -294,13 +306,7 @@ fn four_writers_and_a_cleaner_on_local_disk() {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("t");
-    let target = Target {
-        url: path.to_string_lossy().to_string(),
-        storage_args: vec![],
-        storage_options: Default::default(),
-        scratch: dir.path().to_path_buf(),
-    };
+    let (target, path) = local_target(dir.path());
     let seed = create(&target, "cow");
     let mut clean = vec!["clean", target.url.as_str()];
     clean.extend(OCC);
@@ -463,13 +469,7 @@ fn two_of_our_writers_and_a_spark_writer_exclude_each_other() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("t");
-    let target = Target {
-        url: path.to_string_lossy().to_string(),
-        storage_args: vec![],
-        storage_options: Default::default(),
-        scratch: dir.path().to_path_buf(),
-    };
+    let (target, path) = local_target(dir.path());
     let seed = create(&target, "cow");
     spark_waits_for_our_lock(&target, &rt);
     let ours = [

@@ -379,7 +379,7 @@ impl Harness {
             }
         };
         let result = self
-            .check_reads(p, &t, "after the crash", false)
+            .check_reads(p, &t, "after the crash", with_spark)
             .and_then(|()| self.recover(p, &t, &ended))
             .and_then(|()| self.check_recovered(p, &t, with_spark));
         match result {

@@ -25,3 +25,11 @@ pub async fn memory_table(table_type: &str, instants: &[(&str, &str)]) -> Storag
     }
     st
 }
+
+/// An empty copy-on-write table on in-memory storage, and its timeline.
+pub async fn memory_timeline() -> (Storage, crate::timeline::Timeline) {
+    let st = memory_table("COPY_ON_WRITE", &[]).await;
+    let config = super::load_table_config(&st).await.unwrap();
+    let tl = crate::timeline::Timeline::load(&st, &config).await.unwrap();
+    (st, tl)
+}

@@ -332,24 +332,6 @@ mod tests {
     use super::*;
     use crate::timeline::transition::FixedClock;
 
-    fn mem() -> Storage {
-        Storage::from_store(
-            Arc::new(object_store::memory::InMemory::new()),
-            "t",
-            "mem://t",
-        )
-    }
-
-    async fn timeline(storage: &Storage) -> Timeline {
-        let props = "hoodie.table.name=t\nhoodie.table.version=6\nhoodie.table.type=COPY_ON_WRITE\nhoodie.table.timeline.timezone=UTC\n";
-        storage
-            .put(crate::storage::PROPERTIES_FILE, Bytes::from(props))
-            .await
-            .unwrap();
-        let config = crate::storage::load_table_config(storage).await.unwrap();
-        Timeline::load(storage, &config).await.unwrap()
-    }
-
     /// A policy that refuses every commit touching a given file group.
     #[derive(Debug)]
     struct Refuse(FileGroupId);
@@ -372,8 +354,7 @@ mod tests {
 
     #[tokio::test]
     async fn begins_after_every_instant_and_commits_through_the_policy() {
-        let st = mem();
-        let tl = timeline(&st).await;
+        let (st, tl) = crate::storage::test_support::memory_timeline().await;
         let clock = FixedClock(chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap());
         let mut a = Transaction::begin(
             &st,

@@ -152,23 +152,6 @@ mod tests {
     use crate::storage::Storage;
     use crate::txn::Transaction;
 
-    fn mem() -> Storage {
-        Storage::from_store(
-            Arc::new(object_store::memory::InMemory::new()),
-            "t",
-            "mem://t",
-        )
-    }
-
-    async fn timeline(st: &Storage) -> Timeline {
-        let props = "hoodie.table.name=t\nhoodie.table.version=6\nhoodie.table.type=COPY_ON_WRITE\nhoodie.table.timeline.timezone=UTC\n";
-        st.put(crate::storage::PROPERTIES_FILE, Bytes::from(props))
-            .await
-            .unwrap();
-        let config = crate::storage::load_table_config(st).await.unwrap();
-        Timeline::load(st, &config).await.unwrap()
-    }
-
     fn occ() -> Arc<Optimistic> {
         Arc::new(Optimistic {
             lock: LockConfig {
@@ -209,8 +192,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_second_of_two_overlapping_writes_loses_and_disjoint_ones_both_commit() {
-        let st = mem();
-        let tl = timeline(&st).await;
+        let (st, tl) = crate::storage::test_support::memory_timeline().await;
         let mut a = begin(&st, &tl, "20250101000000001").await;
         let mut b = begin(&st, &tl, "20250101000000002").await;
         let mut c = begin(&st, &tl, "20250101000000003").await;
