@@ -12,6 +12,8 @@ use crate::config::ConfigKey;
 use crate::error::{HudiError, Result};
 use crate::storage::Storage;
 
+use super::lock::{LockProvider, StorageLock};
+
 pub const MODE: ConfigKey =
     ConfigKey::new("hoodie.write.concurrency.mode").with_default("SINGLE_WRITER");
 pub const LOCK_PROVIDER: ConfigKey = ConfigKey::new("hoodie.write.lock.provider");
@@ -92,6 +94,16 @@ impl ConcurrencyConfig {
 
     pub fn is_optimistic(&self) -> bool {
         self.lock.is_some()
+    }
+
+    /// The lock of optimistic concurrency control on `storage`, if configured.
+    pub fn lock_provider(&self, storage: &Storage) -> Option<std::sync::Arc<dyn LockProvider>> {
+        self.lock.as_ref().map(|config| {
+            std::sync::Arc::new(StorageLock {
+                storage: storage.clone(),
+                config: config.clone(),
+            }) as std::sync::Arc<dyn LockProvider>
+        })
     }
 
     /// Parses the options (table properties overlaid with write options) of a table on

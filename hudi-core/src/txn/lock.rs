@@ -8,6 +8,7 @@
 use std::time::{Duration, Instant as Stopwatch};
 
 use bytes::Bytes;
+use futures::future::BoxFuture;
 use serde_json::json;
 use tokio::task::JoinHandle;
 
@@ -15,6 +16,39 @@ use crate::error::{HudiError, Result};
 use crate::storage::Storage;
 
 use super::concurrency::LockConfig;
+
+/// The lock every commit and table service of concurrent writers takes.
+pub trait LockProvider: Send + Sync + std::fmt::Debug {
+    /// Takes the lock, waiting as configured ([`HudiError::LockTimeout`] otherwise).
+    fn acquire(&self) -> BoxFuture<'_, Result<Box<dyn TableLock>>>;
+}
+
+/// A held lock; [`TableLock::release`] gives it up.
+pub trait TableLock: Send + std::fmt::Debug {
+    fn release(self: Box<Self>) -> BoxFuture<'static, Result<()>>;
+}
+
+/// Hudi's `FileSystemBasedLockProvider`: the lock file of a table's storage.
+#[derive(Debug, Clone)]
+pub struct StorageLock {
+    pub storage: Storage,
+    pub config: LockConfig,
+}
+
+impl LockProvider for StorageLock {
+    fn acquire(&self) -> BoxFuture<'_, Result<Box<dyn TableLock>>> {
+        Box::pin(async move {
+            let held = HeldLock::acquire(&self.storage, &self.config).await?;
+            Ok(Box::new(held) as Box<dyn TableLock>)
+        })
+    }
+}
+
+impl TableLock for HeldLock {
+    fn release(self: Box<Self>) -> BoxFuture<'static, Result<()>> {
+        Box::pin((*self).release())
+    }
+}
 
 /// A held lock. Dropping it stops its renewal; [`HeldLock::release`] removes it.
 #[derive(Debug)]

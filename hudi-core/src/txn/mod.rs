@@ -32,7 +32,7 @@ use crate::timeline::Timeline;
 
 use concurrency::{ConcurrencyConfig, HeartbeatConfig};
 use heartbeat::Heartbeat;
-use lock::HeldLock;
+use lock::TableLock;
 
 /// What a transaction knows at its commit point, for a concurrency policy to check.
 #[derive(Debug)]
@@ -63,11 +63,11 @@ pub trait ConcurrencyPolicy: Send + Sync + std::fmt::Debug {
 /// What a policy holds through a commit (the table lock, under optimistic concurrency).
 #[derive(Debug, Default)]
 pub struct CommitGuard {
-    lock: Option<HeldLock>,
+    lock: Option<Box<dyn TableLock>>,
 }
 
 impl CommitGuard {
-    pub fn locked(lock: HeldLock) -> Self {
+    pub fn locked(lock: Box<dyn TableLock>) -> Self {
         CommitGuard { lock: Some(lock) }
     }
 
@@ -90,11 +90,15 @@ impl ConcurrencyPolicy for SingleWriter {
 }
 
 /// The policy of a configuration: a writer checks conflicts, a table service only locks.
-pub fn policy(cc: &ConcurrencyConfig, check_conflicts: bool) -> Arc<dyn ConcurrencyPolicy> {
-    match &cc.lock {
+pub fn policy(
+    storage: &Storage,
+    cc: &ConcurrencyConfig,
+    check_conflicts: bool,
+) -> Arc<dyn ConcurrencyPolicy> {
+    match cc.lock_provider(storage) {
         None => Arc::new(SingleWriter),
         Some(lock) => Arc::new(occ::Optimistic {
-            lock: lock.clone(),
+            lock,
             heartbeat: cc.heartbeat,
             check_conflicts,
         }),
@@ -109,10 +113,10 @@ pub async fn under_table_lock<T>(
     f: impl std::future::Future<Output = Result<T>>,
 ) -> Result<T> {
     let cc = ConcurrencyConfig::from_options(storage, options)?;
-    let Some(config) = &cc.lock else {
+    let Some(provider) = cc.lock_provider(storage) else {
         return f.await;
     };
-    let lock = HeldLock::acquire(storage, config).await?;
+    let lock = provider.acquire().await?;
     let out = f.await;
     let released = lock.release().await;
     let out = out?;
@@ -255,6 +259,12 @@ impl Transaction {
             .inflight(&self.instant, self.action, inflight)
             .await
             .map(|_| ())
+    }
+
+    /// Bases the transaction on a later load of the timeline (what the write read): conflicts
+    /// are looked for among instants that completed after it.
+    pub fn rebase(&mut self, timeline: Timeline) {
+        self.timeline = timeline;
     }
 
     /// Records that the transaction writes (or replaces) a file group.

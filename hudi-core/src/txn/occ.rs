@@ -17,15 +17,15 @@ use crate::fs_view::FileGroupId;
 use crate::model::Action;
 use crate::timeline::{Timeline, TimelineInstant};
 
-use super::concurrency::{HeartbeatConfig, LockConfig};
-use super::lock::HeldLock;
+use super::concurrency::HeartbeatConfig;
+use super::lock::LockProvider;
 use super::{CommitCandidate, CommitGuard, ConcurrencyPolicy};
 
 /// Lock, reload, check: the policy of `optimistic_concurrency_control`. Table services take
 /// the lock without the check (`check_conflicts: false`), as Hudi's do.
 #[derive(Debug, Clone)]
 pub struct Optimistic {
-    pub lock: LockConfig,
+    pub lock: std::sync::Arc<dyn LockProvider>,
     pub heartbeat: HeartbeatConfig,
     pub check_conflicts: bool,
 }
@@ -37,10 +37,11 @@ impl ConcurrencyPolicy for Optimistic {
 
     fn pre_commit<'a>(&'a self, c: &'a CommitCandidate<'a>) -> BoxFuture<'a, Result<CommitGuard>> {
         Box::pin(async move {
-            let lock = HeldLock::acquire(c.storage, &self.lock).await?;
+            let lock = self.lock.acquire().await?;
             if self.check_conflicts {
                 let checked = async {
                     let now = c.timeline.reload().await?;
+                    check_still_ours(c, &now, self.heartbeat).await?;
                     check_conflicts(c, &now).await
                 }
                 .await;
@@ -52,6 +53,32 @@ impl ConcurrencyPolicy for Optimistic {
             Ok(CommitGuard::locked(lock))
         })
     }
+}
+
+/// Refuses to commit a write another writer has taken for a failed one: its instant is no
+/// longer pending on `now` (rolled back), or its heartbeat expired (a rollback may be under
+/// way), as Hudi's `abortIfHeartbeatExpired` refuses.
+async fn check_still_ours(
+    c: &CommitCandidate<'_>,
+    now: &Timeline,
+    heartbeat: HeartbeatConfig,
+) -> Result<()> {
+    let pending = now
+        .pending()
+        .any(|i| i.requested() == c.instant && i.action() == c.action);
+    let at = chrono::Utc::now().timestamp_millis();
+    let reason = if !pending {
+        "it is no longer pending (another writer rolled it back)"
+    } else if super::heartbeat::is_expired(c.storage, c.instant, heartbeat, at).await? {
+        "its heartbeat expired (another writer may be rolling it back)"
+    } else {
+        return Ok(());
+    };
+    Err(HudiError::Refused {
+        operation: format!("committing {}", c.instant),
+        table: c.storage.location().to_string(),
+        reason: reason.to_string(),
+    })
 }
 
 /// Whether `i` (on the timeline `now`) is a candidate for a conflict with the write `c`.
@@ -152,14 +179,17 @@ mod tests {
     use crate::storage::Storage;
     use crate::txn::Transaction;
 
-    fn occ() -> Arc<Optimistic> {
+    fn occ(st: &Storage) -> Arc<Optimistic> {
         Arc::new(Optimistic {
-            lock: LockConfig {
-                path: ".hoodie/lock".into(),
-                expire: None,
-                wait: Duration::from_secs(5),
-                retry_wait: Duration::from_millis(5),
-            },
+            lock: Arc::new(crate::txn::lock::StorageLock {
+                storage: st.clone(),
+                config: crate::txn::concurrency::LockConfig {
+                    path: ".hoodie/lock".into(),
+                    expire: None,
+                    wait: Duration::from_secs(5),
+                    retry_wait: Duration::from_millis(5),
+                },
+            }),
             heartbeat: HeartbeatConfig {
                 interval: Duration::from_secs(60),
                 misses: 2,
@@ -183,7 +213,7 @@ mod tests {
 
     async fn begin(st: &Storage, tl: &Timeline, t: &str) -> Transaction {
         let t: InstantTime = t.parse().unwrap();
-        let mut txn = Transaction::begin_at(st, tl, t, Action::Commit, Bytes::new(), occ())
+        let mut txn = Transaction::begin_at(st, tl, t, Action::Commit, Bytes::new(), occ(st))
             .await
             .unwrap();
         txn.start(Bytes::new()).await.unwrap();
@@ -232,5 +262,17 @@ mod tests {
         let mut d = begin(&st, &tl, "20250101000000004").await;
         d.touch(g("f-0"));
         d.commit(wrote("f-0")).await.unwrap();
+        // A write another writer rolled back (its heartbeat had expired) does not commit.
+        let tl = tl.reload().await.unwrap();
+        let mut e = begin(&st, &tl, "20250101000000005").await;
+        e.touch(g("f-2"));
+        for f in ["inflight", "commit.requested"] {
+            st.delete(&format!(".hoodie/20250101000000005.{f}"))
+                .await
+                .unwrap();
+        }
+        let err = e.commit(wrote("f-2")).await.unwrap_err();
+        assert!(err.to_string().contains("no longer pending"), "{err}");
+        assert!(!st.exists(".hoodie/20250101000000005.commit").await.unwrap());
     }
 }

@@ -26,7 +26,6 @@ use crate::timeline::transition::{Clock, Transitions};
 use crate::timeline::{Timeline, TimelineInstant};
 
 use super::concurrency::{ConcurrencyConfig, HeartbeatConfig};
-use super::lock::HeldLock;
 use super::markers::{delete_markers, marked_files};
 use super::{SingleWriter, Transaction};
 use std::sync::Arc;
@@ -411,16 +410,36 @@ pub async fn rollback_failed_writes(
     clock: &dyn Clock,
     cc: &ConcurrencyConfig,
 ) -> Result<Vec<RollbackOutcome>> {
-    let Some(lock) = &cc.lock else {
-        return rollback_failed(storage, timeline, clock, cc.heartbeat).await;
+    let Some(provider) = cc.lock_provider(storage) else {
+        return rollback_failed(storage, timeline, clock, cc.heartbeat, false).await;
     };
-    let lock = HeldLock::acquire(storage, lock).await?;
+    let lock = provider.acquire().await?;
     let done = match timeline.reload().await {
-        Ok(now) => rollback_failed(storage, &now, clock, cc.heartbeat).await,
+        Ok(now) => rollback_failed(storage, &now, clock, cc.heartbeat, true).await,
         Err(e) => Err(e),
     };
     lock.release().await?;
     done
+}
+
+/// Whether the pending write `i` has failed: its heartbeat expired, or it has none (a single
+/// writer keeps none). Beside concurrent writers a write without a heartbeat counts as failed
+/// only once it is older than the heartbeat expiry: Hudi's writers remove the heartbeat of a
+/// write that failed and roll it back themselves soon after, and two rollbacks of one instant
+/// at once fail one of them.
+async fn is_failed(
+    storage: &Storage,
+    i: &TimelineInstant,
+    heartbeat: HeartbeatConfig,
+    optimistic: bool,
+    now: i64,
+) -> Result<bool> {
+    let path = super::heartbeat::heartbeat_path(i.requested());
+    Ok(match storage.modified_ms(&path).await? {
+        Some(beat) => now - beat > heartbeat.expiry().as_millis() as i64,
+        None if optimistic => now - i.modified_ms > heartbeat.expiry().as_millis() as i64,
+        None => true,
+    })
 }
 
 async fn rollback_failed(
@@ -428,6 +447,7 @@ async fn rollback_failed(
     timeline: &Timeline,
     clock: &dyn Clock,
     heartbeat: HeartbeatConfig,
+    optimistic: bool,
 ) -> Result<Vec<RollbackOutcome>> {
     if let Some(r) = timeline.pending().find(|i| i.action() == Action::Restore) {
         return Err(HudiError::Refused {
@@ -444,22 +464,27 @@ async fn rollback_failed(
         timeline = timeline.reload().await?;
     }
     let mut out = Vec::new();
+    let now = chrono::Utc::now().timestamp_millis();
     for i in timeline
         .pending()
         .filter(|i| i.action() == Action::Rollback)
     {
+        // Beside concurrent writers a young pending rollback is another writer's, running.
+        if optimistic && now - i.modified_ms <= heartbeat.expiry().as_millis() as i64 {
+            log::info!("the rollback {} is running: not resumed", i.requested());
+            continue;
+        }
         out.push(resume(storage, &timeline, i).await?);
     }
     if !out.is_empty() {
         timeline = timeline.reload().await?;
     }
     let pending: Vec<TimelineInstant> = timeline.pending().cloned().collect();
-    let now = chrono::Utc::now().timestamp_millis();
     for i in pending {
         if !is_rollbackable_write(&timeline, &i).await? {
             continue;
         }
-        if !super::heartbeat::is_expired(storage, i.requested(), heartbeat, now).await? {
+        if !is_failed(storage, &i, heartbeat, optimistic, now).await? {
             log::info!(
                 "{} is running (its heartbeat lives): not rolled back",
                 i.requested()

@@ -76,20 +76,6 @@ impl WriteBuilder {
             .await?;
 
         let partitions_to_drop = self.partitions_to_drop(&wc, &prepared)?;
-        // Records of a partition-local write can only be in their own partitions: list those
-        // alone (a 7000-partition table is not listed for a write touching 100 of them).
-        let view = match view_scope(self.operation, &wc, &prepared, &partitions_to_drop) {
-            Some(parts) => {
-                FileSystemView::load_partitions(&self.storage, timeline, None, &parts).await?
-            }
-            None => FileSystemView::load(&self.storage, timeline, None).await?,
-        };
-        let avg_record_size = plan::average_record_size(
-            timeline,
-            wc.record_size_estimate,
-            wc.record_size_threshold_bytes,
-        )
-        .await?;
         let merge_on_read = config.table_type == TableType::MergeOnRead;
         let action = if self.operation.is_replace() {
             Action::ReplaceCommit
@@ -114,10 +100,46 @@ impl WriteBuilder {
             action,
             requested,
             self.clock.as_ref(),
-            policy(&opened.cc, true),
+            policy(&self.storage, &opened.cc, true),
         )
         .await?;
         let t = txn.instant().clone();
+        // Beside concurrent writers the write is based on the table as it is once its instant
+        // exists: a compaction planned before it is in its view (its logs start the new slice),
+        // one planned after it is a conflict at the commit.
+        let based = match self.base_timeline(&opened, &mut txn).await {
+            Ok(b) => b,
+            Err(e) => {
+                txn.abandon().await?;
+                return Err(e);
+            }
+        };
+        let timeline = &based;
+        let loaded = async {
+            // Records of a partition-local write can only be in their own partitions: list
+            // those alone (a 7000-partition table is not listed for a write touching 100).
+            let view = match view_scope(self.operation, &wc, &prepared, &partitions_to_drop) {
+                Some(parts) => {
+                    FileSystemView::load_partitions(&self.storage, timeline, None, &parts).await?
+                }
+                None => FileSystemView::load(&self.storage, timeline, None).await?,
+            };
+            let avg = plan::average_record_size(
+                timeline,
+                wc.record_size_estimate,
+                wc.record_size_threshold_bytes,
+            )
+            .await?;
+            Ok::<_, HudiError>((view, avg))
+        }
+        .await;
+        let (view, avg_record_size) = match loaded {
+            Ok(l) => l,
+            Err(e) => {
+                txn.abandon().await?;
+                return Err(e);
+            }
+        };
         let pc = plan::PlanContext {
             op: self.operation,
             wc: &wc,
@@ -198,6 +220,17 @@ impl WriteBuilder {
         }
         metrics.duration_ms = started.elapsed().as_millis() as u64;
         Ok(metrics)
+    }
+
+    /// The timeline the write is based on: as opened, or under optimistic concurrency
+    /// control as it is once the write's instant exists (the transaction is based on it too).
+    async fn base_timeline(&self, opened: &Opened, txn: &mut Transaction) -> Result<Timeline> {
+        if !opened.cc.is_optimistic() {
+            return Ok(opened.timeline.clone());
+        }
+        let now = opened.timeline.reload().await?;
+        txn.rebase(now.clone());
+        Ok(now)
     }
 
     /// Rolls back this writer's own pending instant `t` (after it lost a write conflict),
