@@ -56,6 +56,20 @@ pub async fn rollback_instant(
             table: storage.location().to_string(),
         })?;
     if is_rollbackable_write(&timeline, target).await? {
+        let beat = storage
+            .modified_ms(&crate::txn::heartbeat::heartbeat_path(t))
+            .await?;
+        let expiry = crate::txn::concurrency::ConcurrencyConfig::single_writer()
+            .heartbeat
+            .expiry()
+            .as_millis() as i64;
+        if beat.is_some_and(|b| chrono::Utc::now().timestamp_millis() - b <= expiry) {
+            return Err(refused(
+                storage,
+                t,
+                "it is running: its heartbeat lives (.hoodie/.heartbeat/)".into(),
+            ));
+        }
         return rollback::rollback_instant(storage, &timeline, target, clock).await;
     }
     check_nothing_after(storage, &timeline, target)?;

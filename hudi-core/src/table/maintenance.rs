@@ -200,10 +200,14 @@ impl RollbackBuilder {
     /// Rolls back; an empty result means there were no failed writes.
     pub async fn run(self) -> Result<Vec<RollbackOutcome>> {
         match &self.instant {
-            Some(t) => Ok(vec![
-                rollback::rollback_instant(&self.storage, &self.config, t, self.clock.as_ref())
-                    .await?,
-            ]),
+            Some(t) => {
+                // Under optimistic concurrency control, under the table lock.
+                let mut all = self.config.raw.clone();
+                all.extend(self.options.clone());
+                let (s, clock) = (&self.storage, self.clock.as_ref());
+                let one = rollback::rollback_instant(s, &self.config, t, clock);
+                Ok(vec![crate::txn::under_table_lock(s, &all, one).await?])
+            }
             None => {
                 let mut all = self.config.raw.clone();
                 all.extend(self.options);

@@ -64,6 +64,8 @@ impl Heartbeat {
     pub async fn stop(mut self) -> Result<()> {
         if let Some(b) = self.beats.take() {
             b.abort();
+            // A beat under way must not write the file again after it is removed.
+            let _ = b.await;
         }
         delete(&self.storage, &self.instant).await
     }

@@ -152,9 +152,17 @@ impl HeldLock {
             tokio::spawn(async move {
                 loop {
                     tokio::time::sleep(every).await;
-                    if !is_ours(&storage, &path, &owner).await {
-                        log::warn!("the lock {} was taken over", storage.display(&path));
-                        return;
+                    match is_ours(&storage, &path, &owner).await {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            log::warn!("the lock {} was taken over", storage.display(&path));
+                            return;
+                        }
+                        // A read that failed says nothing: renew at the next turn.
+                        Err(e) => {
+                            log::warn!("reading the lock {}: {e}", storage.display(&path));
+                            continue;
+                        }
                     }
                     if let Err(e) = storage.put(&path, content(&owner, Some(expire))).await {
                         log::warn!("renewing the lock {}: {e}", storage.display(&path));
@@ -170,12 +178,14 @@ impl HeldLock {
         }
     }
 
-    /// Removes the lock, unless someone took it over.
+    /// Removes the lock, unless someone took it over. A lock that cannot be read is an
+    /// error: left in place, it would hold every other writer back.
     pub async fn release(mut self) -> Result<()> {
         if let Some(r) = self.renewal.take() {
             r.abort();
+            let _ = r.await;
         }
-        if is_ours(&self.storage, &self.path, &self.owner).await {
+        if is_ours(&self.storage, &self.path, &self.owner).await? {
             self.storage.delete(&self.path).await
         } else {
             log::warn!(
@@ -187,11 +197,13 @@ impl HeldLock {
     }
 }
 
-async fn is_ours(storage: &Storage, path: &str, owner: &str) -> bool {
+/// Whether the lock file holds `owner` (a missing file holds no one).
+async fn is_ours(storage: &Storage, path: &str, owner: &str) -> Result<bool> {
     match storage.get(path).await {
-        Ok(b) => serde_json::from_slice::<serde_json::Value>(&b)
-            .is_ok_and(|v| v["owner"].as_str() == Some(owner)),
-        Err(_) => false,
+        Ok(b) => Ok(serde_json::from_slice::<serde_json::Value>(&b)
+            .is_ok_and(|v| v["owner"].as_str() == Some(owner))),
+        Err(HudiError::NotFound { .. }) => Ok(false),
+        Err(e) => Err(e),
     }
 }
 
@@ -241,7 +253,7 @@ mod tests {
         let l = HeldLock::acquire(&st, &config(Some(Duration::from_millis(10)), 1000))
             .await
             .unwrap();
-        assert!(is_ours(&st, ".hoodie/lock", &l.owner).await);
+        assert!(is_ours(&st, ".hoodie/lock", &l.owner).await.unwrap());
         l.release().await.unwrap();
     }
 

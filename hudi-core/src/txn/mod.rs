@@ -254,7 +254,26 @@ impl Transaction {
     }
 
     /// Creates the inflight file (the write's workload profile, a plan's copy, or empty).
+    /// Beside concurrent writers, refused when another writer rolled the instant back.
     pub async fn start(&mut self, inflight: Bytes) -> Result<()> {
+        if self.heartbeat.is_some() {
+            let requested = crate::model::Instant::new(
+                self.instant.clone(),
+                self.action,
+                crate::model::State::Requested,
+            );
+            if !self
+                .storage
+                .exists(&self.timeline.instant_path(&requested))
+                .await?
+            {
+                return Err(crate::HudiError::Refused {
+                    operation: format!("starting {}", self.instant),
+                    table: self.storage.location().to_string(),
+                    reason: "another writer rolled it back (its heartbeat had expired)".into(),
+                });
+            }
+        }
         Transitions::new(&self.storage, &self.timeline)
             .inflight(&self.instant, self.action, inflight)
             .await
@@ -316,19 +335,26 @@ impl Transaction {
             touched: &self.touched,
         };
         let guard = self.policy.pre_commit(&candidate).await?;
-        let done = async {
-            Transitions::new(&self.storage, &self.timeline)
-                .complete(&self.instant, self.action, completed)
-                .await?;
-            markers::delete_markers(&self.storage, &self.instant).await?;
-            match heartbeat {
-                Some(hb) => hb.stop().await,
-                None => Ok(()),
+        let completed = Transitions::new(&self.storage, &self.timeline)
+            .complete(&self.instant, self.action, completed)
+            .await;
+        if completed.is_ok() {
+            // Past the commit point nothing may report the commit as failed: what is left
+            // over (markers, a heartbeat) the next writer removes.
+            if let Err(e) = markers::delete_markers(&self.storage, &self.instant).await {
+                log::warn!("removing the markers of {}: {e}", self.instant);
+            }
+            if let Some(hb) = heartbeat {
+                if let Err(e) = hb.stop().await {
+                    log::warn!("removing the heartbeat of {}: {e}", self.instant);
+                }
             }
         }
-        .await;
         let released = guard.release().await;
-        done.and(released)?;
+        completed?;
+        if let Err(e) = released {
+            log::warn!("releasing the lock after committing {}: {e}", self.instant);
+        }
         Ok(Committed {
             instant: self.instant,
             action: self.action,

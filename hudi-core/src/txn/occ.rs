@@ -2,11 +2,12 @@
 //! `SimpleConcurrentFileWritesConflictResolutionStrategy` decides it: under the table lock the
 //! timeline is loaded again, and the write fails with [`HudiError::WriteConflict`] when a file
 //! group it wrote was also written by
-//! - a commit, delta commit or replace commit completed after the last one completed when the
-//!   write began, or one that was pending then and has completed since;
-//! - a compaction or clustering planned after the write's instant (pending or not).
+//! - a commit, delta commit or replace commit that completed since the timeline the write is
+//!   based on (Hudi: after the last one completed then, or pending then);
+//! - a compaction or clustering planned after the write's instant, or one it did not see.
 //!
-//! A compaction planned before the write's instant is no conflict: it merges what came before.
+//! A compaction the write saw planned before its instant is no conflict: it merges what came
+//! before, and the write's logs start the slice after it.
 
 use std::collections::BTreeSet;
 
@@ -46,7 +47,10 @@ impl ConcurrencyPolicy for Optimistic {
                 }
                 .await;
                 if let Err(e) = checked {
-                    lock.release().await?;
+                    // The conflict is the error the caller must see, not a failed release.
+                    if let Err(r) = lock.release().await {
+                        log::warn!("releasing the lock after a refused commit: {r}");
+                    }
                     return Err(e);
                 }
             }
@@ -81,30 +85,37 @@ async fn check_still_ours(
     })
 }
 
-/// Whether `i` (on the timeline `now`) is a candidate for a conflict with the write `c`.
+/// Whether `i` (on the timeline `now`) is a candidate for a conflict with the write `c`: a
+/// write that completed since the timeline the write is based on (by presence, not by
+/// instant order: a writer may create an earlier instant late), or a compaction or
+/// clustering that is planned after the write's instant, or that the write did not see.
 fn is_candidate(c: &CommitCandidate<'_>, i: &TimelineInstant) -> bool {
     if i.requested() == c.instant {
         return false;
     }
+    let based = c
+        .timeline
+        .instants()
+        .iter()
+        .find(|x| x.requested() == i.requested());
+    let service = matches!(i.planned_action, Action::Compaction | Action::Clustering)
+        || matches!(i.action(), Action::ReplaceCommit);
     if i.is_completed_write() {
-        let last_at_start = c.timeline.completed_writes().map(|x| x.requested()).max();
-        let pending_at_start = c.timeline.pending().any(|x| x.requested() == i.requested());
-        return last_at_start.is_none_or(|l| i.requested() > l) || pending_at_start;
+        if based.is_some_and(|b| b.is_completed()) {
+            return false;
+        }
+        // A compaction the write saw planned (before its instant) merged what came before:
+        // the write's logs start the slice after it.
+        let seen_compaction =
+            i.planned_action == Action::Compaction && based.is_some() && i.requested() < c.instant;
+        return !seen_compaction;
     }
-    !i.is_completed()
-        && matches!(
-            i.action(),
-            Action::Compaction | Action::ReplaceCommit | Action::Clustering
-        )
-        && i.requested() > c.instant
+    !i.is_completed() && service && (based.is_none() || i.requested() > c.instant)
 }
 
 /// Fails when a candidate instant on `now` touched a file group `c` touched.
 pub async fn check_conflicts(c: &CommitCandidate<'_>, now: &Timeline) -> Result<()> {
     for i in now.instants().iter().filter(|i| is_candidate(c, i)) {
-        if i.planned_action == Action::Compaction && i.requested() < c.instant {
-            continue;
-        }
         let theirs = footprint(now, i).await?;
         let both: Vec<String> = c
             .touched

@@ -465,6 +465,8 @@ async fn rollback_failed(
     }
     let mut out = Vec::new();
     let now = chrono::Utc::now().timestamp_millis();
+    // Targets of rollbacks another writer is running: neither resumed nor rolled back twice.
+    let mut busy = std::collections::BTreeSet::new();
     for i in timeline
         .pending()
         .filter(|i| i.action() == Action::Rollback)
@@ -472,6 +474,7 @@ async fn rollback_failed(
         // Beside concurrent writers a young pending rollback is another writer's, running.
         if optimistic && now - i.modified_ms <= heartbeat.expiry().as_millis() as i64 {
             log::info!("the rollback {} is running: not resumed", i.requested());
+            busy.insert(plan_target(i.requested(), &read_plan(&timeline, i).await?)?.0);
             continue;
         }
         out.push(resume(storage, &timeline, i).await?);
@@ -481,7 +484,7 @@ async fn rollback_failed(
     }
     let pending: Vec<TimelineInstant> = timeline.pending().cloned().collect();
     for i in pending {
-        if !is_rollbackable_write(&timeline, &i).await? {
+        if busy.contains(i.requested()) || !is_rollbackable_write(&timeline, &i).await? {
             continue;
         }
         if !is_failed(storage, &i, heartbeat, optimistic, now).await? {
@@ -505,6 +508,19 @@ async fn read_plan(timeline: &Timeline, i: &TimelineInstant) -> Result<RollbackP
     let bytes = timeline.read(&req).await?;
     decode_json_or_avro(&bytes)
         .map_err(|e| HudiError::instant_content(i.requested(), "rollback plan", e))
+}
+
+/// Deletes what the instant `t`, which is on the timeline no more, wrote after another writer
+/// rolled it back while it ran: the files its markers name and the base files named after
+/// it, its markers and its heartbeat. Log files that also hold other instants' blocks stay
+/// (readers skip blocks of instants that never completed).
+pub(crate) async fn purge_uncommitted(storage: &Storage, t: &InstantTime) -> Result<()> {
+    let files = files_of_pending(storage, t).await?;
+    for f in &files.delete {
+        storage.delete(f).await?;
+    }
+    delete_markers(storage, t).await?;
+    super::heartbeat::delete(storage, t).await
 }
 
 /// Finishes the interrupted rollback `i` from its plan.

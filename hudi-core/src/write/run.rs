@@ -110,7 +110,9 @@ impl WriteBuilder {
         let based = match self.base_timeline(&opened, &mut txn).await {
             Ok(b) => b,
             Err(e) => {
-                txn.abandon().await?;
+                if let Err(a) = txn.abandon().await {
+                    log::warn!("giving up the instant {t}: {a}");
+                }
                 return Err(e);
             }
         };
@@ -136,7 +138,9 @@ impl WriteBuilder {
         let (view, avg_record_size) = match loaded {
             Ok(l) => l,
             Err(e) => {
-                txn.abandon().await?;
+                if let Err(a) = txn.abandon().await {
+                    log::warn!("giving up the instant {t}: {a}");
+                }
                 return Err(e);
             }
         };
@@ -159,7 +163,9 @@ impl WriteBuilder {
         .await;
         let p = match planned {
             Ok(p) if self.operation == WriteOperation::DeletePartition && p.replaced.is_empty() => {
-                txn.abandon().await?;
+                if let Err(a) = txn.abandon().await {
+                    log::warn!("giving up the instant {t}: {a}");
+                }
                 return Err(self.refuse_delete_partition(format!(
                     "no file group in partition(s) {}: nothing to delete",
                     partitions_to_drop.join(", ")
@@ -167,7 +173,9 @@ impl WriteBuilder {
             }
             Ok(p) => p,
             Err(e) => {
-                txn.abandon().await?;
+                if let Err(a) = txn.abandon().await {
+                    log::warn!("giving up the instant {t}: {a}");
+                }
                 return Err(e);
             }
         };
@@ -191,7 +199,10 @@ impl WriteBuilder {
         .await;
         let committed = match written {
             Ok(meta) => txn.commit(meta).await,
-            Err(e) => Err(e),
+            Err(e) => {
+                drop(txn); // its heartbeat stops before the rollback removes it
+                Err(e)
+            }
         };
         let committed = match committed {
             Ok(c) => c,
@@ -240,9 +251,16 @@ impl WriteBuilder {
         options.extend(self.options.iter().map(|(k, v)| (k.clone(), v.clone())));
         crate::txn::under_table_lock(&self.storage, &options, async {
             let now = Timeline::load(&self.storage, &opened.config).await?;
-            if let Some(own) = now.pending().find(|i| i.requested() == t) {
-                let clock = self.clock.as_ref();
-                crate::txn::rollback::rollback_instant(&self.storage, &now, own, clock).await?;
+            match now.pending().find(|i| i.requested() == t) {
+                Some(own) => {
+                    let clock = self.clock.as_ref();
+                    crate::txn::rollback::rollback_instant(&self.storage, &now, own, clock).await?;
+                }
+                // Another writer rolled it back while it ran: what it wrote since goes.
+                None if now.completed_write(t).is_none() => {
+                    crate::txn::rollback::purge_uncommitted(&self.storage, t).await?;
+                }
+                None => {}
             }
             Ok(())
         })

@@ -125,9 +125,10 @@ impl CompactionConfig {
             daybased_target_partitions: num(o, &DAYBASED_TARGET_PARTITIONS)?,
             memory_budget: num(o, &MEMORY)?,
             max_file_size: num(o, &MAX_FILE_SIZE)?,
-            concurrent_writers: crate::txn::concurrency::MODE
-                .get(o)
-                .is_some_and(|m| m.eq_ignore_ascii_case("optimistic_concurrency_control")),
+            concurrent_writers: crate::txn::concurrency::MODE.get(o).is_some_and(|m| {
+                m.trim()
+                    .eq_ignore_ascii_case("optimistic_concurrency_control")
+            }),
         };
         if c.max_delta_commits == 0 {
             return Err(bad_option(&MAX_DELTA_COMMITS, "0", "must be positive"));
