@@ -56,14 +56,9 @@ pub async fn rollback_instant(
             table: storage.location().to_string(),
         })?;
     if is_rollbackable_write(&timeline, target).await? {
-        let beat = storage
-            .modified_ms(&crate::txn::heartbeat::heartbeat_path(t))
-            .await?;
-        let expiry = crate::txn::concurrency::ConcurrencyConfig::single_writer()
-            .heartbeat
-            .expiry()
-            .as_millis() as i64;
-        if beat.is_some_and(|b| chrono::Utc::now().timestamp_millis() - b <= expiry) {
+        let beat = crate::txn::heartbeat::last_beat(storage, t).await?;
+        let hb = ConcurrencyConfig::single_writer().heartbeat;
+        if beat.is_some_and(|b| !hb.expired(b, chrono::Utc::now().timestamp_millis())) {
             return Err(refused(
                 storage,
                 t,

@@ -56,6 +56,11 @@ impl HeartbeatConfig {
     pub fn expiry(&self) -> Duration {
         self.interval * self.misses.max(1)
     }
+
+    /// Whether something last touched at `since_ms` is older than the expiry at `now_ms`.
+    pub fn expired(&self, since_ms: i64, now_ms: i64) -> bool {
+        now_ms - since_ms > self.expiry().as_millis() as i64
+    }
 }
 
 /// The concurrency options of one writer or service.

@@ -84,10 +84,14 @@ pub async fn is_expired(
     config: HeartbeatConfig,
     now_ms: i64,
 ) -> Result<bool> {
-    Ok(match storage.modified_ms(&heartbeat_path(t)).await? {
-        None => true,
-        Some(m) => now_ms - m > config.expiry().as_millis() as i64,
-    })
+    Ok(last_beat(storage, t)
+        .await?
+        .is_none_or(|m| config.expired(m, now_ms)))
+}
+
+/// When the write `t` last beat (epoch milliseconds), if it keeps a heartbeat.
+pub async fn last_beat(storage: &Storage, t: &InstantTime) -> Result<Option<i64>> {
+    storage.modified_ms(&heartbeat_path(t)).await
 }
 
 #[cfg(test)]

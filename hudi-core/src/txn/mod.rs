@@ -112,7 +112,20 @@ pub async fn under_table_lock<T>(
     options: &std::collections::BTreeMap<String, String>,
     f: impl std::future::Future<Output = Result<T>>,
 ) -> Result<T> {
-    let cc = ConcurrencyConfig::from_options(storage, options)?;
+    locked(
+        storage,
+        &ConcurrencyConfig::from_options(storage, options)?,
+        f,
+    )
+    .await
+}
+
+/// Runs `f` under the table lock of `cc` (as it is without one).
+pub async fn locked<T>(
+    storage: &Storage,
+    cc: &ConcurrencyConfig,
+    f: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
     let Some(provider) = cc.lock_provider(storage) else {
         return f.await;
     };

@@ -410,16 +410,14 @@ pub async fn rollback_failed_writes(
     clock: &dyn Clock,
     cc: &ConcurrencyConfig,
 ) -> Result<Vec<RollbackOutcome>> {
-    let Some(provider) = cc.lock_provider(storage) else {
+    if !cc.is_optimistic() {
         return rollback_failed(storage, timeline, clock, cc.heartbeat, false).await;
-    };
-    let lock = provider.acquire().await?;
-    let done = match timeline.reload().await {
-        Ok(now) => rollback_failed(storage, &now, clock, cc.heartbeat, true).await,
-        Err(e) => Err(e),
-    };
-    lock.release().await?;
-    done
+    }
+    super::locked(storage, cc, async {
+        let now = timeline.reload().await?;
+        rollback_failed(storage, &now, clock, cc.heartbeat, true).await
+    })
+    .await
 }
 
 /// Whether the pending write `i` has failed: its heartbeat expired, or it has none (a single
@@ -434,12 +432,13 @@ async fn is_failed(
     optimistic: bool,
     now: i64,
 ) -> Result<bool> {
-    let path = super::heartbeat::heartbeat_path(i.requested());
-    Ok(match storage.modified_ms(&path).await? {
-        Some(beat) => now - beat > heartbeat.expiry().as_millis() as i64,
-        None if optimistic => now - i.modified_ms > heartbeat.expiry().as_millis() as i64,
-        None => true,
-    })
+    Ok(
+        match super::heartbeat::last_beat(storage, i.requested()).await? {
+            Some(beat) => heartbeat.expired(beat, now),
+            None if optimistic => heartbeat.expired(i.modified_ms, now),
+            None => true,
+        },
+    )
 }
 
 async fn rollback_failed(
@@ -472,7 +471,7 @@ async fn rollback_failed(
         .filter(|i| i.action() == Action::Rollback)
     {
         // Beside concurrent writers a young pending rollback is another writer's, running.
-        if optimistic && now - i.modified_ms <= heartbeat.expiry().as_millis() as i64 {
+        if optimistic && !heartbeat.expired(i.modified_ms, now) {
             log::info!("the rollback {} is running: not resumed", i.requested());
             busy.insert(plan_target(i.requested(), &read_plan(&timeline, i).await?)?.0);
             continue;

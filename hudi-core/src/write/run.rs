@@ -35,6 +35,8 @@ use crate::txn::rollback::rollback_failed_writes;
 /// The table as a write finds it.
 struct Opened {
     config: TableConfig,
+    /// Table properties overlaid with the write's options.
+    options: BTreeMap<String, String>,
     cc: ConcurrencyConfig,
     timeline: Timeline,
     rolled_back: Vec<crate::model::InstantTime>,
@@ -64,11 +66,10 @@ impl WriteBuilder {
         let started = Stopwatch::now();
         let opened = self.open_for_write().await?;
         let (config, timeline) = (&opened.config, &opened.timeline);
-        let mut options = config.raw.clone();
-        options.extend(self.options.iter().map(|(k, v)| (k.clone(), v.clone())));
-        let wc = WriteConfig::from_options(&options)?;
+        let options = &opened.options;
+        let wc = WriteConfig::from_options(options)?;
         if let Some(hook) = &self.after_commit {
-            hook.check(&options)?;
+            hook.check(options)?;
         }
         let write_schema = self.write_schema(config, timeline, first.as_ref()).await?;
         let mut prepared = self
@@ -247,9 +248,7 @@ impl WriteBuilder {
     /// Rolls back this writer's own pending instant `t` (after it lost a write conflict),
     /// under the table lock, as every rollback of concurrent writers runs.
     async fn roll_back_own(&self, opened: &Opened, t: &InstantTime) -> Result<()> {
-        let mut options = opened.config.raw.clone();
-        options.extend(self.options.iter().map(|(k, v)| (k.clone(), v.clone())));
-        crate::txn::under_table_lock(&self.storage, &options, async {
+        crate::txn::locked(&self.storage, &opened.cc, async {
             let now = Timeline::load(&self.storage, &opened.config).await?;
             match now.pending().find(|i| i.requested() == t) {
                 Some(own) => {
@@ -313,6 +312,7 @@ impl WriteBuilder {
         };
         Ok(Opened {
             config,
+            options,
             cc,
             timeline,
             rolled_back: rolled.into_iter().map(|r| r.rolled_back).collect(),
