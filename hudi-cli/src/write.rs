@@ -457,7 +457,24 @@ fn input_batches(
             }
         })
     });
-    Ok(Box::new(batches))
+    Ok(Box::new(read_ahead(batches)))
+}
+
+/// Batches read on a thread of their own, one ahead of the write: the next batch is read
+/// (and decoded, and screened) while the last one is written.
+fn read_ahead<T: Send + 'static>(
+    it: impl Iterator<Item = T> + Send + 'static,
+) -> impl Iterator<Item = T> + Send {
+    // A rendezvous channel: one batch is read ahead, none is queued.
+    let (tx, rx) = std::sync::mpsc::sync_channel(0);
+    std::thread::spawn(move || {
+        for item in it {
+            if tx.send(item).is_err() {
+                return; // the write stopped reading
+            }
+        }
+    });
+    rx.into_iter()
 }
 
 pub async fn write(a: WriteArgs) -> Result<(), CliError> {

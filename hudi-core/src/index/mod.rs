@@ -3,23 +3,28 @@
 //! (every key of the affected files), each per partition or global; and the bucket index.
 
 pub mod bucket;
+mod wanted;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use arrow::array::{Array, AsArray};
+use parquet::file::metadata::ParquetMetaData;
 
 use crate::error::Result;
-use crate::fs_view::{FileGroupId, FileSlice};
-use crate::io::base_file::{read_footer_kv, ParquetFile};
+use crate::fs_view::{BaseFile, FileSlice};
+use crate::io::base_file::{footer_kv, read_columns, read_footer};
 use crate::io::bloom::{BloomFilter, FOOTER_KEY, MAX_RECORD_KEY, MIN_RECORD_KEY, TYPE_CODE_KEY};
-use crate::model::{InstantTime, OrderingValue, RECORD_KEY_FIELD};
+use crate::model::{OrderingValue, RECORD_KEY_FIELD};
 use crate::storage::Storage;
+
+use wanted::{KeyMap, Wanted};
 
 /// Where a record lives now.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecordLocation {
-    pub group: FileGroupId,
-    pub base_instant: InstantTime,
+    /// The slice (a position in the slices looked in) whose base file holds it.
+    pub slice: usize,
     /// The stored record's ordering value (when an ordering field was asked for).
     pub ordering: OrderingValue,
 }
@@ -39,9 +44,9 @@ pub struct LookupStats {
 }
 
 /// Every record key of a base file.
-pub async fn file_keys(storage: &Storage, path: &str) -> Result<Vec<String>> {
+pub async fn file_keys(storage: &Storage, base: &BaseFile) -> Result<Vec<String>> {
     let mut out = Vec::new();
-    scan_file_keys(storage, path, None, None, &mut |k, _| {
+    scan_file_keys(storage, base, None, None, None, &mut |k, _, _| {
         out.push(k.to_string())
     })
     .await?;
@@ -49,20 +54,24 @@ pub async fn file_keys(storage: &Storage, path: &str) -> Result<Vec<String>> {
 }
 
 /// Scans the record keys of a base file (with the value of `ordering_field`, if given) and
-/// hands `hit` those in `only` (all of them when `None`): the file's keys are borrowed from
-/// its decoded column, never collected.
+/// hands `hit` those in `only` (all of them when `None`) with their numbers there: the
+/// file's keys are borrowed from its decoded column, never collected. Only the key (and
+/// ordering) column chunks are fetched; `meta` is the footer when it was read already.
 async fn scan_file_keys(
     storage: &Storage,
-    path: &str,
+    base: &BaseFile,
+    meta: Option<Arc<ParquetMetaData>>,
     ordering_field: Option<&str>,
-    only: Option<&HashSet<&str>>,
-    hit: &mut (dyn FnMut(&str, OrderingValue) + Send),
+    only: Option<&KeyMap<'_>>,
+    hit: &mut (dyn FnMut(&str, u32, OrderingValue) + Send),
 ) -> Result<()> {
-    let bytes = storage.get(path).await?;
-    let file = ParquetFile::new(storage.display(path), bytes);
+    let meta = match meta {
+        Some(m) => m,
+        None => read_footer(storage, &base.path, base.size).await?,
+    };
     let mut cols = vec![RECORD_KEY_FIELD.to_string()];
     cols.extend(ordering_field.map(String::from));
-    for b in file.read(Some(&cols))? {
+    for b in read_columns(storage, &base.path, base.size, meta, &cols).await? {
         let b = b?;
         let Some(keys) = b
             .column_by_name(RECORD_KEY_FIELD)
@@ -76,33 +85,35 @@ async fn scan_file_keys(
                 continue;
             }
             let k = keys.value(i);
-            if only.is_none_or(|set| set.contains(k)) {
-                hit(
-                    k,
-                    ord.map_or(OrderingValue::Null, |c| OrderingValue::from_array(c, i)),
-                );
-            }
+            let n = match only {
+                None => 0,
+                Some(set) => match set.get(k) {
+                    Some(n) => *n,
+                    None => continue,
+                },
+            };
+            let ordering = ord.map_or(OrderingValue::Null, |c| OrderingValue::from_array(c, i));
+            hit(k, n, ordering);
         }
     }
     Ok(())
 }
 
-/// Looks for `want` in one base file: its footer's key range and Bloom filter first (with
-/// `kind.bloom`), then its key column. Returns whether the keys were read, and the hits.
-#[allow(clippy::too_many_arguments)]
+/// Looks for the `want`ed keys in one base file: its footer's key range and Bloom filter
+/// first (with `kind.bloom`), then its key column. Returns whether the keys were read, and
+/// the numbers of the keys found with their ordering values.
 async fn lookup_file(
     storage: &Storage,
     kind: IndexKind,
     prune_by_ranges: bool,
     ordering_field: Option<&str>,
-    s: &FileSlice,
-    base: &crate::fs_view::BaseFile,
-    bucket: &str,
-    want: &HashSet<&str>,
-) -> Result<(bool, Vec<((String, String), RecordLocation)>)> {
-    let candidates: Vec<&str> = match kind.bloom {
+    base: &BaseFile,
+    want: &Wanted<'_>,
+) -> Result<(bool, Vec<(u32, OrderingValue)>)> {
+    let (meta, filtered) = match kind.bloom {
         true => {
-            let kv = read_footer_kv(storage, &base.path, base.size).await?;
+            let meta = read_footer(storage, &base.path, base.size).await?;
+            let kv = footer_kv(&meta);
             let (min, max) = (kv.get(MIN_RECORD_KEY), kv.get(MAX_RECORD_KEY));
             let bloom = match kv.get(FOOTER_KEY) {
                 Some(b) => Some(BloomFilter::deserialize(
@@ -112,42 +123,26 @@ async fn lookup_file(
                 )?),
                 None => None,
             };
-            want.iter()
-                .copied()
-                .filter(|k| {
-                    !prune_by_ranges
-                        || match (min, max) {
-                            (Some(lo), Some(hi)) => *k >= lo.as_str() && *k <= hi.as_str(),
-                            _ => true,
-                        }
-                })
-                .filter(|k| bloom.as_ref().is_none_or(|b| b.might_contain(k)))
-                .collect()
+            let range = match (min, max) {
+                (Some(lo), Some(hi)) if prune_by_ranges => Some((lo.as_str(), hi.as_str())),
+                _ => None,
+            };
+            (Some(meta), Some(want.candidates(bloom.as_ref(), range)))
         }
-        false => want.iter().copied().collect(),
+        false => (None, None),
     };
+    let candidates = filtered.as_ref().unwrap_or(want.numbers());
     if candidates.is_empty() {
         return Ok((false, Vec::new()));
     }
-    let group = FileGroupId {
-        partition: s.partition.clone(),
-        file_id: s.file_id.clone(),
-    };
-    let candidates: HashSet<&str> = candidates.into_iter().collect();
     let mut hits = Vec::new();
-    let mut hit = |k: &str, ordering: OrderingValue| {
-        let loc = RecordLocation {
-            group: group.clone(),
-            base_instant: s.base_instant.clone(),
-            ordering,
-        };
-        hits.push(((k.to_string(), bucket.to_string()), loc));
-    };
+    let mut hit = |_: &str, n: u32, ordering: OrderingValue| hits.push((n, ordering));
     scan_file_keys(
         storage,
-        &base.path,
+        base,
+        meta,
         ordering_field,
-        Some(&candidates),
+        Some(candidates),
         &mut hit,
     )
     .await?;
@@ -155,56 +150,77 @@ async fn lookup_file(
 }
 
 /// Looks up `(record key, partition)` pairs among the latest base files `slices`.
-/// Non-global indexes only look in the record's own partition; global ones anywhere (the
-/// result is keyed by record key alone then). Returns the location of each found key.
+/// Non-global indexes only look in the record's own partition; global ones anywhere.
+/// Returns the location of each pair (`None`: not found), in the order of `rows`.
 pub async fn lookup(
     storage: &Storage,
     kind: IndexKind,
     prune_by_ranges: bool,
     ordering_field: Option<&str>,
     slices: &[&FileSlice],
-    keys: &[(String, String)],
-) -> Result<(HashMap<(String, String), RecordLocation>, LookupStats)> {
-    let global = kind.global;
-    // Keys wanted per partition ("" bucket for global lookups).
-    let mut wanted: HashMap<&str, HashSet<&str>> = HashMap::new();
-    for (k, p) in keys {
-        let bucket = if global { "" } else { p.as_str() };
-        wanted.entry(bucket).or_default().insert(k.as_str());
+    rows: &[(&str, &str)],
+) -> Result<(Vec<Option<RecordLocation>>, LookupStats)> {
+    // The distinct keys wanted per bucket: a partition, or "" for global lookups.
+    let mut buckets: HashMap<&str, usize, ahash::RandomState> = HashMap::default();
+    let mut wanted: Vec<Wanted> = Vec::new();
+    let mut slot: Vec<(usize, u32)> = Vec::with_capacity(rows.len());
+    for (k, p) in rows {
+        let bucket = if kind.global { "" } else { p };
+        let b = *buckets.entry(bucket).or_insert_with(|| {
+            wanted.push(Wanted::new());
+            wanted.len() - 1
+        });
+        slot.push((b, wanted[b].add(k)));
+    }
+    for w in &mut wanted {
+        w.seal();
     }
     // The files to look in, each with the keys wanted there; looked into on several cores
-    // (each Bloom check is 30 hashes, and a file's candidates are all its partition's keys).
-    let relevant: Vec<(&FileSlice, &crate::fs_view::BaseFile, &str, &HashSet<&str>)> = slices
+    // (a file's candidates are all its partition's keys).
+    let relevant: Vec<(usize, &BaseFile, usize)> = slices
         .iter()
-        .filter_map(|s| {
+        .enumerate()
+        .filter_map(|(i, s)| {
             let base = s.base_file.as_ref()?;
-            let bucket = if global { "" } else { s.partition.as_str() };
-            wanted.get(bucket).map(|want| (*s, base, bucket, want))
+            let bucket = if kind.global {
+                ""
+            } else {
+                s.partition.as_str()
+            };
+            buckets.get(bucket).map(|b| (i, base, *b))
         })
         .collect();
     let looked = crate::io::parallel::each_file_group(relevant.len(), |i| {
-        let (s, base, bucket, want) = relevant[i];
+        let (_, base, b) = relevant[i];
         lookup_file(
             storage,
             kind,
             prune_by_ranges,
             ordering_field,
-            s,
             base,
-            bucket,
-            want,
+            &wanted[b],
         )
     })
     .await?;
-    let mut found: HashMap<(String, String), RecordLocation> = HashMap::new();
+    let mut found: Vec<Vec<Option<RecordLocation>>> =
+        wanted.iter().map(|w| vec![None; w.len()]).collect();
     let mut stats = LookupStats {
         files_considered: relevant.len(),
         files_read: 0,
     };
-    // In slice order, as a sequential scan would find them.
-    for (read, hits) in looked {
+    // In slice order, as a sequential scan would find them (a later slice wins).
+    for ((slice, _, b), (read, hits)) in relevant.iter().zip(looked) {
         stats.files_read += usize::from(read);
-        found.extend(hits);
+        for (n, ordering) in hits {
+            found[*b][n as usize] = Some(RecordLocation {
+                slice: *slice,
+                ordering,
+            });
+        }
     }
-    Ok((found, stats))
+    let out = slot
+        .into_iter()
+        .map(|(b, n)| found[b][n as usize].clone())
+        .collect();
+    Ok((out, stats))
 }

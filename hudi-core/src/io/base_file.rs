@@ -1,11 +1,18 @@
 //! Reading parquet base files into Arrow.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
-use bytes::Bytes;
-use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use bytes::{Buf, Bytes};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
+    ParquetRecordBatchReaderBuilder,
+};
 use parquet::arrow::ProjectionMask;
-use parquet::file::reader::ChunkReader;
+use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
+use parquet::file::reader::{ChunkReader, Length};
 
 use crate::error::{HudiError, Result};
 
@@ -20,10 +27,17 @@ pub fn checked_builder<T: ChunkReader + 'static>(
     path: &str,
     reader: T,
 ) -> Result<ParquetRecordBatchReaderBuilder<T>> {
-    let len = i64::try_from(reader.len()).unwrap_or(i64::MAX);
+    let len = reader.len();
     let b = ParquetRecordBatchReaderBuilder::try_new(reader)
         .map_err(|e| HudiError::parquet(path.to_string(), e))?;
-    for (g, rg) in b.metadata().row_groups().iter().enumerate() {
+    check_chunks(path, b.metadata(), len)?;
+    Ok(b)
+}
+
+/// Fails unless every column chunk of the footer lies inside the file's `len` bytes.
+fn check_chunks(path: &str, meta: &ParquetMetaData, len: u64) -> Result<()> {
+    let len = i64::try_from(len).unwrap_or(i64::MAX);
+    for (g, rg) in meta.row_groups().iter().enumerate() {
         for c in rg.columns() {
             let start = c.dictionary_page_offset().unwrap_or(c.data_page_offset());
             let size = c.compressed_size();
@@ -41,7 +55,7 @@ pub fn checked_builder<T: ChunkReader + 'static>(
             }
         }
     }
-    Ok(b)
+    Ok(())
 }
 
 /// A parquet file held in memory (one file group's base file at a time).
@@ -126,13 +140,13 @@ impl Iterator for BatchIter {
     }
 }
 
-/// Footer key/value metadata of a parquet file, fetched with two ranged reads (tail, footer).
-pub async fn read_footer_kv(
+/// The footer of a parquet file on storage, fetched with two ranged reads (tail, footer), its
+/// column chunks checked to lie inside the file.
+pub async fn read_footer(
     storage: &crate::storage::Storage,
     rel: &str,
     size: u64,
-) -> Result<std::collections::HashMap<String, String>> {
-    use parquet::file::metadata::ParquetMetaDataReader;
+) -> Result<Arc<ParquetMetaData>> {
     let path = storage.display(rel);
     let bad = |reason: &str| {
         HudiError::parquet(
@@ -162,13 +176,108 @@ pub async fn read_footer_kv(
     };
     let md = ParquetMetaDataReader::decode_metadata(&footer)
         .map_err(|e| HudiError::parquet(path.clone(), e))?;
-    Ok(md
-        .file_metadata()
+    check_chunks(&path, &md, size)?;
+    Ok(Arc::new(md))
+}
+
+/// The footer's key/value metadata (entries with a value).
+pub fn footer_kv(meta: &ParquetMetaData) -> HashMap<String, String> {
+    meta.file_metadata()
         .key_value_metadata()
         .map(|kv| {
             kv.iter()
                 .filter_map(|e| e.value.clone().map(|v| (e.key.clone(), v)))
                 .collect()
         })
-        .unwrap_or_default())
+        .unwrap_or_default()
+}
+
+/// Reads only the top-level `columns` of a parquet file whose footer is `meta`: their column
+/// chunks are fetched by ranged reads (one per row group and column), nothing else.
+pub async fn read_columns(
+    storage: &crate::storage::Storage,
+    rel: &str,
+    size: u64,
+    meta: Arc<ParquetMetaData>,
+    columns: &[String],
+) -> Result<BatchIter> {
+    let path = storage.display(rel);
+    let perr = |e| HudiError::parquet(path.clone(), e);
+    let arrow =
+        ArrowReaderMetadata::try_new(meta.clone(), ArrowReaderOptions::new()).map_err(perr)?;
+    let roots: Vec<usize> = arrow
+        .schema()
+        .fields()
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| columns.iter().any(|c| c == f.name()))
+        .map(|(i, _)| i)
+        .collect();
+    let mask = ProjectionMask::roots(meta.file_metadata().schema_descr(), roots);
+    let mut ranges = Vec::new();
+    for rg in meta.row_groups() {
+        for (i, c) in rg.columns().iter().enumerate() {
+            if mask.leaf_included(i) {
+                let (start, len) = c.byte_range();
+                ranges.push(start..start + len);
+            }
+        }
+    }
+    let fetched =
+        futures::future::try_join_all(ranges.iter().map(|r| storage.get_range(rel, r.clone())))
+            .await?;
+    let parts = ranges.iter().map(|r| r.start).zip(fetched).collect();
+    let reader =
+        ParquetRecordBatchReaderBuilder::new_with_metadata(SparseFile { size, parts }, arrow)
+            .with_projection(mask)
+            .with_batch_size(BATCH_SIZE)
+            .build()
+            .map_err(perr)?;
+    Ok(BatchIter { path, reader })
+}
+
+/// The byte ranges of a file that were fetched (column chunks), addressed by file offset.
+struct SparseFile {
+    size: u64,
+    /// (offset, bytes), one per fetched range.
+    parts: Vec<(u64, Bytes)>,
+}
+
+impl SparseFile {
+    fn part(&self, start: u64, len: u64) -> parquet::errors::Result<Bytes> {
+        self.parts
+            .iter()
+            .find(|(off, b)| start >= *off && start + len <= off + b.len() as u64)
+            .map(|(off, b)| b.slice((start - off) as usize..(start - off + len) as usize))
+            .ok_or_else(|| {
+                parquet::errors::ParquetError::General(format!(
+                    "bytes {start}..+{len} were not fetched"
+                ))
+            })
+    }
+}
+
+impl Length for SparseFile {
+    fn len(&self) -> u64 {
+        self.size
+    }
+}
+
+impl ChunkReader for SparseFile {
+    type T = bytes::buf::Reader<Bytes>;
+
+    fn get_read(&self, start: u64) -> parquet::errors::Result<Self::T> {
+        let (off, b) = self
+            .parts
+            .iter()
+            .find(|(off, b)| start >= *off && start < off + b.len() as u64)
+            .ok_or_else(|| {
+                parquet::errors::ParquetError::General(format!("byte {start} was not fetched"))
+            })?;
+        Ok(b.slice((start - off) as usize..).reader())
+    }
+
+    fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<Bytes> {
+        self.part(start, length as u64)
+    }
 }

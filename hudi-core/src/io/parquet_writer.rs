@@ -21,9 +21,10 @@ use parquet::basic::{Compression, GzipLevel, LogicalType, Type as PhysicalType, 
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{WriterProperties, WriterVersion};
 use parquet::file::writer::SerializedFileWriter;
-use parquet::schema::types::{SchemaDescriptor, Type, TypePtr};
+use parquet::schema::types::{ColumnPath, SchemaDescriptor, Type, TypePtr};
 
 use crate::error::{HudiError, Result};
+use crate::model::{COMMIT_SEQNO_FIELD, RECORD_KEY_FIELD};
 
 /// Parquet writer settings from `hoodie.parquet.*`.
 #[derive(Debug, Clone)]
@@ -66,7 +67,7 @@ impl Default for ParquetSettings {
 /// sequential writer.
 pub struct ParquetBuffer {
     path: String,
-    file: SerializedFileWriter<Vec<u8>>,
+    file: SerializedFileWriter<Blocks>,
     factory: ArrowRowGroupWriterFactory,
     schema: SchemaRef,
     /// Column writers of the row group in progress (`None` between row groups).
@@ -152,18 +153,23 @@ impl ParquetBuffer {
         root: &str,
     ) -> Result<Self> {
         let path = path.into();
-        let props = WriterProperties::builder()
+        let mut props = WriterProperties::builder()
             .set_writer_version(WriterVersion::PARQUET_1_0)
             .set_compression(settings.codec)
             .set_dictionary_enabled(true)
             .set_data_page_size_limit(settings.page_bytes)
-            .set_max_row_group_row_count(None)
-            .build();
+            .set_max_row_group_row_count(None);
+        // Keys and seqnos are unique in a file: a dictionary of them only grows until the
+        // encoder gives up on it (time and memory spent for nothing); they go plain.
+        for unique in [COMMIT_SEQNO_FIELD, RECORD_KEY_FIELD] {
+            props = props.set_column_dictionary_enabled(ColumnPath::from(unique), false);
+        }
+        let props = props.build();
         let options = ArrowWriterOptions::new()
             .with_properties(props)
             .with_parquet_schema(hudi_parquet_schema(schema, root)?);
         let (file, factory) =
-            ArrowWriter::try_new_with_options(Vec::with_capacity(1 << 20), schema.clone(), options)
+            ArrowWriter::try_new_with_options(Blocks::default(), schema.clone(), options)
                 .and_then(|w| w.into_serialized_writer())
                 .map_err(|e| HudiError::parquet(path.clone(), e))?;
         let threads = super::parallel::workers();
@@ -194,6 +200,16 @@ impl ParquetBuffer {
         })
     }
 
+    /// Memory the file holds: its bytes so far and its encoders' buffers (pages, and values
+    /// not yet encoded such as dictionary keys).
+    pub fn memory_size(&self) -> usize {
+        let columns = self
+            .columns
+            .as_ref()
+            .map_or(0, |cols| cols.iter().map(|c| c.memory_size()).sum());
+        self.file.bytes_written() + columns
+    }
+
     /// Bytes written plus the buffered (not yet flushed) estimate.
     pub fn estimated_size(&self) -> usize {
         self.file.bytes_written() + self.in_progress_size()
@@ -207,7 +223,19 @@ impl ParquetBuffer {
         settings: &ParquetSettings,
         side: impl FnOnce() + Send,
     ) -> Result<()> {
-        if batch.num_rows() == 0 {
+        self.write_all(std::slice::from_ref(batch), settings, side)
+    }
+
+    /// Writes `batches` in order, each column encoded on its own thread through all of them
+    /// (pieces of an input need not be concatenated first); `side` runs alongside.
+    pub fn write_all(
+        &mut self,
+        batches: &[RecordBatch],
+        settings: &ParquetSettings,
+        side: impl FnOnce() + Send,
+    ) -> Result<()> {
+        let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+        if rows == 0 {
             side();
             return Ok(());
         }
@@ -219,14 +247,24 @@ impl ParquetBuffer {
                 .map_err(|e| self.err(e))?;
             self.columns = Some(cols);
         }
-        let mut leaves = Vec::new();
-        for (field, array) in self.schema.fields().iter().zip(batch.columns()) {
-            leaves.extend(compute_leaves(field, array).map_err(|e| self.err(e))?);
+        // The leaves of each column, batch after batch.
+        let mut leaves: Vec<Vec<ArrowLeafColumn>> = Vec::new();
+        for batch in batches.iter().filter(|b| b.num_rows() > 0) {
+            let mut col = 0;
+            for (field, array) in self.schema.fields().iter().zip(batch.columns()) {
+                for leaf in compute_leaves(field, array).map_err(|e| self.err(e))? {
+                    if leaves.len() <= col {
+                        leaves.push(Vec::new());
+                    }
+                    leaves[col].push(leaf);
+                    col += 1;
+                }
+            }
         }
         let threads = self.threads;
         let columns = self.columns.as_mut().expect("row group in progress");
         encode_parallel(columns, &leaves, threads, side).map_err(|e| self.err(e))?;
-        self.rows += batch.num_rows();
+        self.rows += rows;
         if self.in_progress_size() >= settings.row_group_bytes {
             self.flush()?;
         }
@@ -252,37 +290,94 @@ impl ParquetBuffer {
         Ok(())
     }
 
-    /// Closes the file with the given footer key/value metadata and returns its bytes.
-    pub fn finish(mut self, footer: Vec<(String, String)>) -> Result<Bytes> {
+    /// Closes the file with the given footer key/value metadata and returns its bytes, in
+    /// parts (see [`Blocks`]).
+    pub fn finish(mut self, footer: Vec<(String, String)>) -> Result<Vec<Bytes>> {
         self.flush()?;
         for (k, v) in footer {
             self.file.append_key_value_metadata(KeyValue::new(k, v));
         }
         let path = self.path.clone();
-        let buf = self
+        let blocks = self
             .file
             .into_inner()
             .map_err(|e| HudiError::parquet(path, e))?;
-        Ok(Bytes::from(buf))
+        Ok(blocks.into_parts())
     }
 }
 
-/// Encodes `leaves[i]` into `columns[i]` on up to `threads` threads (one column at a time
-/// each, taken in order from a shared counter), `side` on one of them first.
+/// Bytes of a file written into memory in blocks of [`Blocks::SIZE`]: growing never copies
+/// what was written (a `Vec` doubling its capacity copies it all again, and faults in fresh
+/// pages each time), and the parts are stored as they are.
+#[derive(Default)]
+pub struct Blocks {
+    done: Vec<Bytes>,
+    current: Vec<u8>,
+}
+
+impl Blocks {
+    pub const SIZE: usize = 4 << 20;
+
+    pub fn into_parts(mut self) -> Vec<Bytes> {
+        if !self.current.is_empty() {
+            self.done
+                .push(Bytes::from(std::mem::take(&mut self.current)));
+        }
+        self.done
+    }
+}
+
+impl std::io::Write for Blocks {
+    fn write(&mut self, mut buf: &[u8]) -> std::io::Result<usize> {
+        let n = buf.len();
+        while !buf.is_empty() {
+            if self.current.capacity() == 0 {
+                self.current = Vec::with_capacity(Self::SIZE);
+            }
+            let take = (self.current.capacity() - self.current.len()).min(buf.len());
+            self.current.extend_from_slice(&buf[..take]);
+            buf = &buf[take..];
+            if self.current.len() == self.current.capacity() {
+                self.done
+                    .push(Bytes::from(std::mem::take(&mut self.current)));
+            }
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The parts of a file as one buffer.
+pub fn concat(parts: &[Bytes]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(parts.iter().map(Bytes::len).sum());
+    for p in parts {
+        out.extend_from_slice(p);
+    }
+    out
+}
+
+/// Encodes `leaves[i]` (pieces in order) into `columns[i]` on up to `threads` threads (one
+/// column at a time each, taken in order from a shared counter), `side` on one of them first.
 fn encode_parallel(
     columns: &mut [ArrowColumnWriter],
-    leaves: &[ArrowLeafColumn],
+    leaves: &[Vec<ArrowLeafColumn>],
     threads: usize,
     side: impl FnOnce() + Send,
 ) -> parquet::errors::Result<()> {
+    let encode = |c: &mut ArrowColumnWriter, pieces: &Vec<ArrowLeafColumn>| {
+        pieces.iter().try_for_each(|l| c.write(l))
+    };
     if threads <= 1 || columns.len() <= 1 {
         side();
         for (c, l) in columns.iter_mut().zip(leaves) {
-            c.write(l)?;
+            encode(c, l)?;
         }
         return Ok(());
     }
-    let jobs: Vec<Mutex<(&mut ArrowColumnWriter, &ArrowLeafColumn)>> =
+    let jobs: Vec<Mutex<(&mut ArrowColumnWriter, &Vec<ArrowLeafColumn>)>> =
         columns.iter_mut().zip(leaves).map(Mutex::new).collect();
     let next = AtomicUsize::new(0);
     let work = || -> parquet::errors::Result<()> {
@@ -295,7 +390,7 @@ fn encode_parallel(
                 parquet::errors::ParquetError::General("column encoder poisoned".into())
             })?;
             let (c, l) = &mut *job;
-            c.write(l)?;
+            encode(c, l)?;
         }
     };
     std::thread::scope(|s| {

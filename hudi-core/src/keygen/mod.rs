@@ -4,9 +4,9 @@
 pub mod timestamp;
 pub mod values;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use arrow::array::{ArrayRef, RecordBatch};
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
 
 use crate::config::table::TableConfig;
 use crate::config::ConfigKey;
@@ -74,6 +74,17 @@ pub struct KeyGenerator {
     hive_style: bool,
     urlencode: bool,
     timestamp: Option<TimestampConfig>,
+}
+
+/// Keys of a batch in columnar form.
+#[derive(Debug, Clone)]
+pub struct KeyColumns {
+    /// The record key of each row.
+    pub record_keys: StringArray,
+    /// The partition of each row: a position in `partitions`.
+    pub partition_of_row: Vec<u32>,
+    /// The batch's distinct partition paths, in order of first appearance.
+    pub partitions: Vec<String>,
 }
 
 /// Keys of a batch.
@@ -330,45 +341,56 @@ impl KeyGenerator {
             .collect::<Result<_>>()?;
         let mut out = Vec::with_capacity(batch.num_rows());
         for row in 0..batch.num_rows() {
-            let mut path = String::new();
-            for (i, (part, col)) in cols.iter().enumerate() {
-                if i > 0 {
-                    path.push('/');
-                }
-                let (field, value) = match part {
-                    PartitionPart::Simple(f) => (f, cell_string(col, row)),
-                    PartitionPart::Timestamp(f) => {
-                        let ts =
-                            self.timestamp
-                                .as_ref()
-                                .ok_or_else(|| HudiError::MissingConfig {
-                                    key: timestamp::TIMESTAMP_TYPE.key.into(),
-                                    source_name: "key generator options".into(),
-                                })?;
-                        (f, Some(ts.format_cell(col, row, f)?))
-                    }
-                };
-                let value = match value {
-                    Some(v) if !v.is_empty() => {
-                        if self.urlencode {
-                            escape_partition_value(&v)
-                        } else {
-                            v
-                        }
-                    }
-                    _ => DEFAULT_PARTITION.to_string(),
-                };
-                if self.hive_style {
-                    path.push_str(field);
-                    path.push('=');
-                }
-                path.push_str(&value);
-            }
             let key = record_keys.get(row).map(String::as_str).unwrap_or("");
-            check_partition_path(&path, key)?;
-            out.push(path);
+            out.push(self.partition_path(&cols, row, key)?);
         }
         Ok(out)
+    }
+
+    /// The partition path of one row, checked to stay inside the table (`key` names the row
+    /// in the error).
+    fn partition_path(
+        &self,
+        cols: &[(&PartitionPart, &ArrayRef)],
+        row: usize,
+        key: &str,
+    ) -> Result<String> {
+        let mut path = String::new();
+        for (i, (part, col)) in cols.iter().enumerate() {
+            if i > 0 {
+                path.push('/');
+            }
+            let (field, value) = match part {
+                PartitionPart::Simple(f) => (f, cell_string(col, row)),
+                PartitionPart::Timestamp(f) => {
+                    let ts = self
+                        .timestamp
+                        .as_ref()
+                        .ok_or_else(|| HudiError::MissingConfig {
+                            key: timestamp::TIMESTAMP_TYPE.key.into(),
+                            source_name: "key generator options".into(),
+                        })?;
+                    (f, Some(ts.format_cell(col, row, f)?))
+                }
+            };
+            let value = match value {
+                Some(v) if !v.is_empty() => {
+                    if self.urlencode {
+                        escape_partition_value(&v)
+                    } else {
+                        v
+                    }
+                }
+                _ => DEFAULT_PARTITION.to_string(),
+            };
+            if self.hive_style {
+                path.push_str(field);
+                path.push('=');
+            }
+            path.push_str(&value);
+        }
+        check_partition_path(&path, key)?;
+        Ok(path)
     }
 
     /// Why each row cannot be keyed (a null or empty record key, a partition path that would
@@ -381,6 +403,84 @@ impl KeyGenerator {
         (0..batch.num_rows())
             .map(|i| self.keys(&batch.slice(i, 1)).err().map(|e| e.to_string()))
             .collect()
+    }
+
+    /// Record keys and partition paths of a batch in columnar form (see [`KeyColumns`]): the
+    /// same keys and paths as [`keys`](Self::keys), with no allocation per row where the key
+    /// is a string column and the partition one simple field.
+    pub fn key_columns(&self, batch: &RecordBatch) -> Result<KeyColumns> {
+        let record_keys = match self.string_key_column(batch)? {
+            Some(keys) => keys,
+            None => StringArray::from(self.record_keys(batch)?),
+        };
+        let mut out = KeyColumns {
+            record_keys,
+            partition_of_row: Vec::with_capacity(batch.num_rows()),
+            partitions: Vec::new(),
+        };
+        if self.partition_parts.is_empty() {
+            out.partitions.push(String::new());
+            out.partition_of_row.resize(batch.num_rows(), 0);
+            return Ok(out);
+        }
+        let cols: Vec<(&PartitionPart, &ArrayRef)> = self
+            .partition_parts
+            .iter()
+            .map(|p| {
+                let f = match p {
+                    PartitionPart::Simple(f) | PartitionPart::Timestamp(f) => f,
+                };
+                column(batch, f).map(|c| (p, c))
+            })
+            .collect::<Result<_>>()?;
+        // A path depends on the row's partition values alone: one simple string field is
+        // looked up by its value, anything else by the path itself.
+        let single = match cols.as_slice() {
+            [(PartitionPart::Simple(_), c)] => c.as_string_opt::<i32>(),
+            _ => None,
+        };
+        let mut by_value: HashMap<Option<&str>, u32, ahash::RandomState> = HashMap::default();
+        let mut by_path: HashMap<String, u32, ahash::RandomState> = HashMap::default();
+        for row in 0..batch.num_rows() {
+            let value = single.map(|c| c.is_valid(row).then(|| c.value(row)));
+            if let Some(id) = value.and_then(|v| by_value.get(&v)) {
+                out.partition_of_row.push(*id);
+                continue;
+            }
+            let path = self.partition_path(&cols, row, out.record_keys.value(row))?;
+            let next = out.partitions.len() as u32;
+            let id = *by_path.entry(path).or_insert_with_key(|p| {
+                out.partitions.push(p.clone());
+                next
+            });
+            if let Some(v) = value {
+                by_value.insert(v, id);
+            }
+            out.partition_of_row.push(id);
+        }
+        Ok(out)
+    }
+
+    /// The input's key column itself, when a single string field is the bare record key
+    /// (after the same checks as [`record_keys`](Self::record_keys)); `None` otherwise.
+    fn string_key_column(&self, batch: &RecordBatch) -> Result<Option<StringArray>> {
+        let bare = self.record_key_fields.len() == 1 && self.kind != KeyGenKind::Complex;
+        if !bare {
+            return Ok(None);
+        }
+        let field = &self.record_key_fields[0];
+        let Some(keys) = column(batch, field)?.as_string_opt::<i32>() else {
+            return Ok(None);
+        };
+        let offsets = keys.value_offsets();
+        let bad = (0..keys.len()).find(|&i| keys.is_null(i) || offsets[i] == offsets[i + 1]);
+        if let Some(row) = bad {
+            return Err(HudiError::Schema {
+                context: format!("record key field '{field}', row {row}"),
+                reason: "a record key cannot be null or empty".into(),
+            });
+        }
+        Ok(Some(keys.clone()))
     }
 
     /// Record keys and partition paths of a batch.
@@ -451,6 +551,76 @@ mod tests {
         let p = g.row_problems(&unsafe_part);
         assert!(p[0].is_none());
         assert!(p[1].as_deref().unwrap().contains("base path"), "{p:?}");
+    }
+
+    #[test]
+    fn columnar_keys_equal_the_row_keys() {
+        let b = RecordBatch::try_new(
+            Arc::new(Schema::new(vec![
+                Field::new("id", DataType::Int32, true),
+                Field::new("name", DataType::Utf8, true),
+                Field::new("p", DataType::Utf8, true),
+                Field::new("q", DataType::Int32, true),
+            ])),
+            vec![
+                Arc::new(Int32Array::from(vec![1, 2, 3, 4, 5])),
+                Arc::new(StringArray::from(vec![
+                    "Alice", "Bob", "Carol", "Dan", "Eve",
+                ])),
+                Arc::new(StringArray::from(vec![
+                    Some("a:b/c"),
+                    None,
+                    Some("x"),
+                    Some(""),
+                    Some("x"),
+                ])),
+                Arc::new(Int32Array::from(vec![
+                    Some(7),
+                    Some(7),
+                    None,
+                    Some(8),
+                    Some(7),
+                ])),
+            ],
+        )
+        .unwrap();
+        let configs = [
+            "hoodie.table.recordkey.fields=name\nhoodie.table.partition.fields=p",
+            "hoodie.table.recordkey.fields=name\nhoodie.table.partition.fields=p\nhoodie.datasource.write.hive_style_partitioning=true\nhoodie.datasource.write.partitionpath.urlencode=true",
+            "hoodie.table.recordkey.fields=id\nhoodie.table.partition.fields=q",
+            "hoodie.table.recordkey.fields=id,name\nhoodie.table.partition.fields=p,q",
+            "hoodie.table.recordkey.fields=name\nhoodie.table.partition.fields=p\nhoodie.table.keygenerator.class=org.apache.hudi.keygen.ComplexKeyGenerator",
+            "hoodie.table.recordkey.fields=name",
+        ];
+        for c in configs {
+            let g = KeyGenerator::from_table(&cfg(c), &BTreeMap::new()).unwrap();
+            let rows = g.keys(&b).unwrap();
+            let cols = g.key_columns(&b).unwrap();
+            let keys: Vec<&str> = cols.record_keys.iter().map(Option::unwrap).collect();
+            assert_eq!(keys, rows.record_keys, "{c}");
+            let paths: Vec<&str> = cols
+                .partition_of_row
+                .iter()
+                .map(|p| cols.partitions[*p as usize].as_str())
+                .collect();
+            assert_eq!(paths, rows.partition_paths, "{c}");
+            let mut distinct = rows.partition_paths.clone();
+            distinct.dedup();
+            assert!(
+                cols.partitions.len() <= distinct.len(),
+                "{c}: {:?}",
+                cols.partitions
+            );
+        }
+        // The same refusals, naming the row.
+        let g = KeyGenerator::from_table(
+            &cfg("hoodie.table.recordkey.fields=p\nhoodie.table.partition.fields=name"),
+            &BTreeMap::new(),
+        )
+        .unwrap();
+        let e = g.key_columns(&b).unwrap_err().to_string();
+        assert_eq!(e, g.keys(&b).unwrap_err().to_string());
+        assert!(e.contains("row 1"), "{e}");
     }
 
     #[test]

@@ -314,11 +314,20 @@ impl Storage {
     /// Writes a file, replacing any existing one (and, on a local file system, the Hadoop
     /// checksum of the file it replaces, which would no longer match).
     pub async fn put(&self, rel: &str, data: Bytes) -> Result<()> {
+        self.put_payload(rel, PutPayload::from_bytes(data)).await
+    }
+
+    /// Writes a file given in parts, as [`put`](Self::put) (the parts are not joined first).
+    pub async fn put_parts(&self, rel: &str, parts: Vec<Bytes>) -> Result<()> {
+        self.put_payload(rel, parts.into_iter().collect()).await
+    }
+
+    async fn put_payload(&self, rel: &str, payload: PutPayload) -> Result<()> {
         failpoint::hit("before", "put", rel);
         let p = self.path(rel)?;
         self.drop_checksum(rel).await?;
         self.store
-            .put(&p, PutPayload::from_bytes(data))
+            .put(&p, payload)
             .await
             .map_err(|e| HudiError::storage(self.display(rel), e))?;
         failpoint::hit("after", "put", rel);

@@ -96,26 +96,38 @@ impl BaseFileWriter {
     /// Writes records (the file-name column is set to this file; keys go to the Bloom
     /// filter and the key range).
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
-        if batch.num_rows() == 0 {
+        self.write_all(std::slice::from_ref(batch))
+    }
+
+    /// Writes the records of `batches` in order (see [`write`](Self::write)).
+    pub fn write_all(&mut self, batches: &[RecordBatch]) -> Result<()> {
+        let n = batches.iter().map(RecordBatch::num_rows).max().unwrap_or(0);
+        if n == 0 {
             return Ok(());
         }
-        let n = batch.num_rows();
         if self.names.len() < n {
             self.names = StringArray::from_iter_values(std::iter::repeat_n(self.name.as_str(), n));
         }
-        let names: ArrayRef = Arc::new(self.names.slice(0, n));
-        let out = replace_column(batch, FILE_NAME_FIELD, names)?;
-        let keys = out
-            .column_by_name(RECORD_KEY_FIELD)
-            .and_then(|c| c.as_string_opt::<i32>())
-            .cloned();
+        let mut out = Vec::with_capacity(batches.len());
+        for b in batches {
+            let names: ArrayRef = Arc::new(self.names.slice(0, b.num_rows()));
+            out.push(replace_column(b, FILE_NAME_FIELD, names)?);
+        }
+        let keys: Vec<StringArray> = out
+            .iter()
+            .filter_map(|b| {
+                b.column_by_name(RECORD_KEY_FIELD)
+                    .and_then(|c| c.as_string_opt::<i32>())
+                    .cloned()
+            })
+            .collect();
         let (bloom, min_key, max_key) = (&mut self.bloom, &mut self.min_key, &mut self.max_key);
         // The keys go to the Bloom filter while the columns are encoded.
         let side = move || {
-            let Some(keys) = keys else { return };
+            let present: Vec<&str> = keys.iter().flat_map(|k| k.iter().flatten()).collect();
+            bloom.add_all(&present);
             let (mut lo, mut hi): (Option<&str>, Option<&str>) = (None, None);
-            for k in keys.iter().flatten() {
-                bloom.add(k);
+            for &k in &present {
                 if lo.is_none_or(|m| k < m) {
                     lo = Some(k);
                 }
@@ -130,7 +142,17 @@ impl BaseFileWriter {
                 *max_key = Some(hi.to_string());
             }
         };
-        self.writer.write(&out, &self.settings, side)
+        self.writer.write_all(&out, &self.settings, side)
+    }
+
+    /// Memory the file holds while it is written.
+    pub fn memory_size(&self) -> usize {
+        self.writer.memory_size()
+    }
+
+    /// Bytes written plus the estimate of those buffered.
+    pub fn estimated_size(&self) -> usize {
+        self.writer.estimated_size()
     }
 
     /// Closes the file and stores it; returns its size in bytes.
@@ -147,9 +169,9 @@ impl BaseFileWriter {
             footer.push((MIN_RECORD_KEY.to_string(), lo));
             footer.push((MAX_RECORD_KEY.to_string(), hi));
         }
-        let bytes = self.writer.finish(footer)?;
-        let size = bytes.len() as u64;
-        storage.put(&self.rel, bytes).await?;
+        let parts = self.writer.finish(footer)?;
+        let size = parts.iter().map(|p| p.len() as u64).sum();
+        storage.put_parts(&self.rel, parts).await?;
         Ok(size)
     }
 }

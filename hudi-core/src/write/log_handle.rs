@@ -221,9 +221,9 @@ fn encode_blocks(
                     &ctx.record_name,
                 )?;
                 w.write(&batch, &ctx.config.parquet, || ())?;
-                let content = w
-                    .finish(super::base_writer::avro_footer(ctx.avro_schema))?
-                    .to_vec();
+                let content = crate::io::parquet_writer::concat(
+                    &w.finish(super::base_writer::avro_footer(ctx.avro_schema))?,
+                );
                 (BlockType::ParquetData, content)
             }
         };

@@ -4,6 +4,7 @@
 //! → completed commit with full write stats and the writer schema → markers removed.
 
 pub mod base_writer;
+mod bulk;
 pub mod config;
 pub mod handle;
 pub mod log_handle;

@@ -61,6 +61,9 @@ struct LogTargets<'a> {
 
 impl<'a> LogTargets<'a> {
     fn entry(&mut self, id: &FileGroupId) -> &mut LogGroupWrite {
+        if self.groups.contains_key(id) {
+            return self.groups.get_mut(id).expect("present");
+        }
         let ctx = self.ctx;
         self.groups.entry(id.clone()).or_insert_with(|| {
             let group = ctx.view.groups.get(id);
@@ -150,6 +153,9 @@ fn group_entry<'a>(
     view: &FileSystemView,
     id: &FileGroupId,
 ) -> &'a mut FileGroupWrite {
+    if groups.contains_key(id) {
+        return groups.get_mut(id).expect("present");
+    }
     groups.entry(id.clone()).or_insert_with(|| FileGroupWrite {
         partition: id.partition.clone(),
         file_id: id.file_id.clone(),
@@ -254,7 +260,7 @@ pub async fn plan(
                 .and_then(|g| g.slices.values().next_back())
                 .and_then(|s| s.base_file.as_ref())
             {
-                Some(b) => crate::index::file_keys(storage, &b.path)
+                Some(b) => crate::index::file_keys(storage, b)
                     .await?
                     .into_iter()
                     .collect(),
@@ -300,15 +306,10 @@ pub async fn plan(
     match op {
         WriteOperation::Upsert | WriteOperation::Delete => {
             let global = wc.index.is_global();
-            let keys: Vec<(String, String)> = prepared
+            let rows: Vec<(&str, &str)> = prepared
                 .live
                 .iter()
-                .map(|&i| {
-                    (
-                        prepared.key(i).to_string(),
-                        prepared.partition(i).to_string(),
-                    )
-                })
+                .map(|&i| (prepared.key(i), prepared.partition(i)))
                 .collect();
             let kind = IndexKind {
                 bloom: matches!(wc.index, IndexType::Bloom | IndexType::GlobalBloom),
@@ -322,17 +323,17 @@ pub async fn plan(
                 wc.bloom_prune_by_ranges,
                 ordering_field,
                 &latest,
-                &keys,
+                &rows,
             )
             .await?;
+            drop(rows);
+            let ids: Vec<FileGroupId> = latest.iter().map(|s| id_of(s)).collect();
             let live = prepared.live.clone();
-            for i in live {
-                let bucket = if global {
-                    String::new()
-                } else {
-                    prepared.partition(i).to_string()
-                };
-                let loc = found.get(&(prepared.key(i).to_string(), bucket));
+            for (i, found) in live.into_iter().zip(found) {
+                let loc = found.map(|l| Found {
+                    group: &ids[l.slice],
+                    ordering: l.ordering,
+                });
                 let key = prepared.key(i).to_string();
                 let delete_in = |logs: &mut LogTargets,
                                  groups: &mut BTreeMap<FileGroupId, FileGroupWrite>,
@@ -357,7 +358,7 @@ pub async fn plan(
                         delete_in(
                             &mut logs,
                             &mut groups,
-                            &loc.group,
+                            loc.group,
                             from_row,
                             &loc.group.partition,
                         );
@@ -382,7 +383,7 @@ pub async fn plan(
                         delete_in(
                             &mut logs,
                             &mut groups,
-                            &loc.group,
+                            loc.group,
                             None,
                             &loc.group.partition,
                         );
@@ -394,9 +395,9 @@ pub async fn plan(
                     Some(loc) => {
                         prepared.set_partition(i, &loc.group.partition);
                         if pc.merge_on_read {
-                            logs.entry(&loc.group).push(i, true);
+                            logs.entry(loc.group).push(i, true);
                         } else {
-                            group_entry(&mut groups, view, &loc.group)
+                            group_entry(&mut groups, view, loc.group)
                                 .changes
                                 .insert(key, Change::Update(i));
                         }
@@ -516,6 +517,12 @@ pub async fn plan(
             replaced,
         },
     )
+}
+
+/// Where the index found a record.
+struct Found<'a> {
+    group: &'a FileGroupId,
+    ordering: OrderingValue,
 }
 
 /// Fails if the plan changes a file group that a pending clustering will replace: its output

@@ -32,6 +32,23 @@ impl Strings {
     }
 }
 
+/// Fails on an input column unknown to the write `schema` (fixed by the first batch): it would
+/// be lost.
+pub(super) fn check_columns(schema: &SchemaRef, input: &RecordBatch) -> Result<()> {
+    let incoming = stored_schema(&input.schema())?;
+    match incoming
+        .fields()
+        .iter()
+        .find(|f| schema.field_with_name(f.name()).is_err())
+    {
+        Some(f) => Err(HudiError::Schema {
+            context: format!("column '{}'", f.name()),
+            reason: "appears in a later input batch but not in the first one".into(),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// The records of one write.
 pub struct Prepared {
     /// Input rows in the write schema (no meta columns), in memory or spilled.
@@ -51,7 +68,7 @@ pub struct Prepared {
     pub live: Vec<usize>,
     /// Partition paths numbered as they first appear: rows are stored by partition, so that
     /// a file group's rows are read back without the rest of the input.
-    partition_ids: HashMap<String, u32>,
+    partition_ids: HashMap<String, u32, ahash::RandomState>,
 }
 
 impl Prepared {
@@ -115,7 +132,7 @@ impl Prepared {
             ordering: Vec::new(),
             track_ordering,
             live: Vec::new(),
-            partition_ids: HashMap::new(),
+            partition_ids: HashMap::default(),
         }
     }
 
@@ -128,20 +145,9 @@ impl Prepared {
         all_deletes: bool,
     ) -> Result<()> {
         let schema = self.rows.schema().clone();
-        // Columns unknown to the write schema (fixed by the first batch) would be lost.
-        let incoming = stored_schema(&input.schema())?;
-        if let Some(f) = incoming
-            .fields()
-            .iter()
-            .find(|f| schema.field_with_name(f.name()).is_err())
-        {
-            return Err(HudiError::Schema {
-                context: format!("column '{}'", f.name()),
-                reason: "appears in a later input batch but not in the first one".into(),
-            });
-        }
+        check_columns(&schema, input)?;
         let batch = to_stored(input, &schema)?;
-        let k = keygen.keys(&batch)?;
+        let k = keygen.key_columns(&batch)?;
         let n = batch.num_rows();
         let start = self.partitions.len();
         if all_deletes {
@@ -169,13 +175,14 @@ impl Prepared {
                 .extend(std::iter::repeat_n(OrderingValue::Null, n)),
             None => {}
         }
+        let ids: Vec<u32> = k.partitions.iter().map(|p| self.partition_id(p)).collect();
         let segments: Vec<u32> = k
-            .partition_paths
+            .partition_of_row
             .iter()
-            .map(|p| self.partition_id(p))
+            .map(|p| ids[*p as usize])
             .collect();
-        for key in &k.record_keys {
-            self.keys.push(key);
+        for key in k.record_keys.iter() {
+            self.keys.push(key.unwrap_or_default());
         }
         self.partitions.extend_from_slice(&segments);
         self.live.extend(start..start + n);
@@ -190,7 +197,8 @@ impl Prepared {
     /// Keeps one row per key (per key and partition unless `global`): the greatest ordering
     /// value wins, ties go to the later row (`OverwriteWithLatestAvroPayload.preCombine`).
     pub fn dedup(&mut self, global: bool) {
-        let mut winner: HashMap<(&str, u32), usize> = HashMap::new();
+        let mut winner: HashMap<(&str, u32), usize, ahash::RandomState> =
+            HashMap::with_capacity_and_hasher(self.live.len(), Default::default());
         for &i in &self.live {
             let part = if global { 0 } else { self.partitions[i] };
             let key = (self.keys.get(i), part);

@@ -33,13 +33,13 @@ use super::{
 use crate::txn::rollback::rollback_failed_writes;
 
 /// The table as a write finds it.
-struct Opened {
-    config: TableConfig,
+pub(super) struct Opened {
+    pub config: TableConfig,
     /// Table properties overlaid with the write's options.
-    options: BTreeMap<String, String>,
-    cc: ConcurrencyConfig,
-    timeline: Timeline,
-    rolled_back: Vec<crate::model::InstantTime>,
+    pub options: BTreeMap<String, String>,
+    pub cc: ConcurrencyConfig,
+    pub timeline: Timeline,
+    pub rolled_back: Vec<crate::model::InstantTime>,
 }
 
 /// The partitions a write's file-system view needs, or `None` for the whole table (global
@@ -72,6 +72,11 @@ impl WriteBuilder {
             hook.check(options)?;
         }
         let write_schema = self.write_schema(config, timeline, first.as_ref()).await?;
+        if self.streams(&wc) {
+            return self
+                .run_bulk(&opened, &wc, write_schema, first, rest, started)
+                .await;
+        }
         let mut prepared = self
             .prepare(config, &wc, write_schema.clone(), first, rest)
             .await?;
@@ -217,11 +222,32 @@ impl WriteBuilder {
             }
             Err(e) => return Err(e),
         };
+        self.after_committed(
+            config,
+            timeline,
+            &write_schema,
+            &committed.instant,
+            metrics,
+            started,
+        )
+        .await
+    }
+
+    /// What follows a commit: the create schema of a first write, the inline services.
+    pub(super) async fn after_committed(
+        &self,
+        config: &TableConfig,
+        timeline: &Timeline,
+        write_schema: &SchemaRef,
+        instant: &InstantTime,
+        mut metrics: WriteMetrics,
+        started: Stopwatch,
+    ) -> Result<WriteMetrics> {
         let after = |source: HudiError| HudiError::AfterCommit {
-            instant: committed.instant.to_string(),
+            instant: instant.to_string(),
             source: Box::new(source),
         };
-        self.after_commit(config, timeline, &write_schema)
+        self.after_commit(config, timeline, write_schema)
             .await
             .map_err(after)?;
         if let Some(hook) = &self.after_commit {
@@ -236,7 +262,11 @@ impl WriteBuilder {
 
     /// The timeline the write is based on: as opened, or under optimistic concurrency
     /// control as it is once the write's instant exists (the transaction is based on it too).
-    async fn base_timeline(&self, opened: &Opened, txn: &mut Transaction) -> Result<Timeline> {
+    pub(super) async fn base_timeline(
+        &self,
+        opened: &Opened,
+        txn: &mut Transaction,
+    ) -> Result<Timeline> {
         if !opened.cc.is_optimistic() {
             return Ok(opened.timeline.clone());
         }
@@ -247,7 +277,7 @@ impl WriteBuilder {
 
     /// Rolls back this writer's own pending instant `t` (after it lost a write conflict),
     /// under the table lock, as every rollback of concurrent writers runs.
-    async fn roll_back_own(&self, opened: &Opened, t: &InstantTime) -> Result<()> {
+    pub(super) async fn roll_back_own(&self, opened: &Opened, t: &InstantTime) -> Result<()> {
         crate::txn::locked(&self.storage, &opened.cc, async {
             let now = Timeline::load(&self.storage, &opened.config).await?;
             match now.pending().find(|i| i.requested() == t) {
@@ -475,12 +505,18 @@ impl WriteBuilder {
                 crate::io::log_reader::DELETE_RECORD_LIST_SCHEMA,
                 "delete block schema",
             )?;
-            for (n, lg) in p.logs.iter().enumerate() {
+            for lg in &p.logs {
                 txn.touch(lg.id());
-                let task = p.groups.len() + n;
-                for stat in
-                    log_handle::append_log(&ctx, lg, &wc.log, &avro, &delete_schema, task).await?
-                {
+            }
+            // Log files too are written on several cores at once.
+            let first = p.groups.len();
+            let stats = crate::io::parallel::each_file_group(p.logs.len(), |n| {
+                let (avro, delete_schema) = (&avro, &delete_schema);
+                log_handle::append_log(&ctx, &p.logs[n], &wc.log, avro, delete_schema, first + n)
+            })
+            .await?;
+            for (lg, stats) in p.logs.iter().zip(stats) {
+                for stat in stats {
                     add(&lg.partition, stat);
                 }
             }
@@ -497,6 +533,17 @@ impl WriteBuilder {
             }
             meta.partition_to_replace_file_ids = Some(replaced);
         }
+        self.add_extra_metadata(config, write_schema, &mut meta)?;
+        Ok(meta)
+    }
+
+    /// Adds the commit's `extraMetadata`: the writer schema, then the caller's entries.
+    pub(super) fn add_extra_metadata(
+        &self,
+        config: &TableConfig,
+        write_schema: &SchemaRef,
+        meta: &mut CommitMetadata,
+    ) -> Result<()> {
         if !write_schema.fields().is_empty() {
             let avro = schema::avro_schema(write_schema, &config.name, false, true)?;
             meta.extra_metadata.insert("schema".into(), avro);
@@ -506,7 +553,15 @@ impl WriteBuilder {
                 meta.extra_metadata.entry(k).or_insert(v);
             }
         }
-        Ok(meta)
+        Ok(())
+    }
+
+    /// Whether the write streams its input straight into files (see [`super::bulk`]): a bulk
+    /// insert that neither deduplicates nor routes rows to buckets.
+    fn streams(&self, wc: &WriteConfig) -> bool {
+        self.operation == WriteOperation::BulkInsert
+            && !wc.combine_before_insert
+            && wc.index != IndexType::Bucket
     }
 
     /// The first write of a table fixes its create schema (a table others wrote keeps its

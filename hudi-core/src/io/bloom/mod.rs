@@ -3,7 +3,11 @@
 //! `InternalDynamicBloomFilter` rows of them for `DYNAMIC_V0`. Written from the format
 //! description; the `bloomfilter` crate's format is not Hudi's.
 
+mod hash;
+
 use crate::error::{HudiError, Result};
+
+pub use hash::{hash_chains, hash_positions, murmur_hadoop, FastRem};
 
 /// Footer key of the serialized filter.
 pub const FOOTER_KEY: &str = "org.apache.hudi.bloomfilter";
@@ -14,86 +18,6 @@ pub const MAX_RECORD_KEY: &str = "hoodie_max_record_key";
 
 const VERSION: i32 = -1;
 const HASH_TYPE_MURMUR: u8 = 1;
-
-/// Hadoop's MurmurHash2 (32-bit) as Hudi uses it: little-endian words, and a tail whose bytes
-/// are sign-extended Java bytes.
-pub fn murmur_hadoop(data: &[u8], seed: i32) -> i32 {
-    let m: i32 = 0x5bd1_e995;
-    let r = 24;
-    let len = data.len() as i32;
-    let mut h: i32 = seed ^ len;
-    let words = data.len() / 4;
-    for i in 0..words {
-        let b = &data[i * 4..i * 4 + 4];
-        let mut k = i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-        k = k.wrapping_mul(m);
-        k ^= ((k as u32) >> r) as i32;
-        k = k.wrapping_mul(m);
-        h = h.wrapping_mul(m);
-        h ^= k;
-    }
-    // The tail counts back from the end: with 3 bytes left, the first is shifted by 16.
-    let left = data.len() - words * 4;
-    let n = data.len();
-    if left > 0 {
-        let sx = |b: u8| i32::from(b as i8);
-        if left >= 3 {
-            h ^= sx(data[n - 3]) << 16;
-        }
-        if left >= 2 {
-            h ^= sx(data[n - 2]) << 8;
-        }
-        h ^= sx(data[n - 1]);
-        h = h.wrapping_mul(m);
-    }
-    h ^= ((h as u32) >> 13) as i32;
-    h = h.wrapping_mul(m);
-    h ^= ((h as u32) >> 15) as i32;
-    h
-}
-
-/// `a % d` for a fixed `d > 0` by two multiplications instead of a division (Lemire, Kaser
-/// and Kurz, "Faster remainder by direct computation", 2019): exact for every `u32`.
-#[derive(Debug, Clone, Copy)]
-struct FastRem {
-    d: u32,
-    m: u64,
-}
-
-impl FastRem {
-    fn new(d: u32) -> Self {
-        FastRem {
-            d,
-            m: (u64::MAX / u64::from(d.max(1))).wrapping_add(1),
-        }
-    }
-
-    fn rem(&self, a: u32) -> u32 {
-        if self.d <= 1 {
-            return 0;
-        }
-        let low = self.m.wrapping_mul(u64::from(a));
-        ((u128::from(low) * u128::from(self.d)) >> 64) as u32
-    }
-}
-
-/// Bit positions of a key: each hash seeds the next; `abs(h % vectorSize)` with Java's `%`,
-/// which is `|h| mod vectorSize` for a positive size.
-pub fn hash_positions(
-    key: &[u8],
-    nb_hash: i32,
-    vector_size: i32,
-) -> impl Iterator<Item = usize> + '_ {
-    let mut seed = 0i32;
-    let fast = (vector_size > 0).then(|| FastRem::new(vector_size as u32));
-    (0..nb_hash).map(move |_| {
-        seed = murmur_hadoop(key, seed);
-        match fast {
-            Some(f) => f.rem(seed.unsigned_abs()) as usize,
-            None => (seed.wrapping_rem(vector_size)).unsigned_abs() as usize,
-        }
-    })
-}
 
 /// `(vectorSize, nbHash)` for `num_entries` keys at false-positive rate `fpp`.
 pub fn sizing(num_entries: u32, fpp: f64) -> (i32, i32) {
@@ -130,6 +54,33 @@ impl HadoopBloom {
     pub fn might_contain(&self, key: &[u8]) -> bool {
         hash_positions(key, self.nb_hash, self.vector_size)
             .all(|p| self.bits[p >> 3] & (1 << (p & 7)) != 0)
+    }
+
+    /// Whether the bits of a key's hashes are all set, the first of them given (`pre`, from
+    /// [`hash_chains`]) and the rest hashed from `key` (`None`: only `pre` is checked).
+    fn contains_chain(&self, key: Option<&[u8]>, pre: &[i32], rem: FastRem) -> bool {
+        let nb = self.nb_hash.max(0) as usize;
+        let mut seed = 0;
+        for j in 0..nb {
+            seed = match (pre.get(j), key) {
+                (Some(h), _) => *h,
+                (None, Some(key)) => murmur_hadoop(key, seed),
+                (None, None) => return true,
+            };
+            let p = rem.position(seed);
+            if self.bits[p >> 3] & (1 << (p & 7)) == 0 {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Sets the bits of a key's chained hashes (see [`hash_chains`]).
+    fn set_hashes(&mut self, hashes: &[i32], rem: FastRem) {
+        for h in hashes {
+            let p = rem.position(*h);
+            self.bits[p >> 3] |= 1 << (p & 7);
+        }
     }
 
     fn write_header(&self, out: &mut Vec<u8>) {
@@ -263,9 +214,33 @@ impl BloomFilter {
     }
 
     pub fn add(&mut self, key: &str) {
+        let row = self.next_row();
+        self.rows[row].add(key.as_bytes());
+    }
+
+    /// Adds keys in this order: the same filter as [`add`](Self::add) on each, with the keys
+    /// hashed side by side.
+    pub fn add_all(&mut self, keys: &[&str]) {
+        let nb = self.nb_hash.max(0) as usize;
+        let rem = FastRem::new(self.vector_size.max(0) as u32);
+        let mut hashes = Vec::new();
+        let mut bytes: Vec<&[u8]> = Vec::with_capacity(keys.len().min(4096));
+        for block in keys.chunks(4096) {
+            bytes.clear();
+            bytes.extend(block.iter().map(|k| k.as_bytes()));
+            hash_chains(&bytes, nb, &mut hashes);
+            for i in 0..block.len() {
+                let row = self.next_row();
+                self.rows[row].set_hashes(&hashes[i * nb..(i + 1) * nb], rem);
+            }
+        }
+    }
+
+    /// The row the next key goes to (a dynamic filter grows a row every `nr` keys up to its
+    /// cap, then goes round robin).
+    fn next_row(&mut self) -> usize {
         if self.kind == BloomType::Simple {
-            self.rows[0].add(key.as_bytes());
-            return;
+            return 0;
         }
         let idx = if self.reached_max {
             let i = self.round_robin % self.rows.len();
@@ -284,12 +259,21 @@ impl BloomFilter {
         } else {
             self.rows.len() - 1
         };
-        self.rows[idx].add(key.as_bytes());
         self.current += 1;
+        idx
     }
 
     pub fn might_contain(&self, key: &str) -> bool {
         self.rows.iter().any(|r| r.might_contain(key.as_bytes()))
+    }
+
+    /// Whether the filter might hold a key whose first hashes are `pre` (see
+    /// [`hash_chains`]): the rest of its hashes come from `key`, and with `key` `None` only
+    /// `pre` is checked (a quick "no" that never touches the key).
+    pub fn might_contain_hashed(&self, key: Option<&str>, pre: &[i32]) -> bool {
+        let rem = FastRem::new(self.vector_size.max(0) as u32);
+        let key = key.map(str::as_bytes);
+        self.rows.iter().any(|r| r.contains_chain(key, pre, rem))
     }
 
     /// The footer string: base64 of the Java `DataOutput` serialization.
@@ -458,55 +442,8 @@ mod tests {
     }
 
     #[test]
-    fn fast_remainder_equals_javas_abs_of_remainder() {
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        for d in [1i32, 2, 3, 7, 1000, 2_587_966, 431_328, i32::MAX] {
-            let f = FastRem::new(d as u32);
-            let check = |h: i32| {
-                let java = (h.wrapping_rem(d)).unsigned_abs();
-                assert_eq!(f.rem(h.unsigned_abs()), java, "{h} % {d}");
-            };
-            for h in [0, 1, -1, i32::MIN, i32::MAX, i32::MIN + 1, d, -d] {
-                check(h);
-            }
-            for _ in 0..100_000 {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                check(x as i32);
-            }
-        }
-    }
-
-    #[test]
-    fn murmur_matches_the_spec_vectors() {
-        let h1 = murmur_hadoop(b"id:1,name:Alice", 0);
-        assert_eq!(h1, 71_696_166);
-        assert_eq!(murmur_hadoop(b"id:1,name:Alice", h1), -668_954_923);
-        assert_eq!(murmur_hadoop(b"id:3,name:Carol", 0), 1_916_687_947);
-        assert_eq!(
-            murmur_hadoop(b"334e26e9-8355-45cc-97c6-c31daf0df330", 0),
-            821_709_926
-        );
-        assert_eq!(
-            murmur_hadoop(b"1dced545-862b-4ceb-8b43-d2a568f6616b", 0),
-            -1_298_702_422
-        );
-        assert_eq!(murmur_hadoop("é".as_bytes(), 0), -384_040_333);
-        assert_eq!(murmur_hadoop("ü1".as_bytes(), 0), -253_663_141);
-    }
-
-    #[test]
-    fn positions_and_sizing_match_the_spec() {
+    fn sizing_matches_the_spec() {
         assert_eq!(sizing(60_000, 1e-9), (2_587_966, 30));
-        let p: Vec<usize> = hash_positions(b"id:1,name:Alice", 30, 2_587_966)
-            .take(5)
-            .collect();
-        assert_eq!(p, vec![1_821_084, 1_259_695, 2_258_328, 240_278, 789_559]);
-        let p: Vec<usize> = hash_positions(b"334e26e9-8355-45cc-97c6-c31daf0df330", 30, 2_587_966)
-            .take(5)
-            .collect();
-        assert_eq!(p, vec![1_324_704, 2_335_622, 95_309, 2_232_886, 599_387]);
     }
 
     #[test]
@@ -555,6 +492,52 @@ mod tests {
                 ..simple
             }
         );
+    }
+
+    #[test]
+    fn checks_from_precomputed_hashes_agree_with_plain_checks() {
+        let mut f = BloomFilter::new(BloomType::DynamicV0, 50, 1e-3, 200);
+        let keys: Vec<String> = (0..2000).map(|i| format!("k{i}")).collect();
+        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        f.add_all(&refs[..150]);
+        let bytes: Vec<&[u8]> = refs.iter().map(|k| k.as_bytes()).collect();
+        let mut pre = Vec::new();
+        hash_chains(&bytes, 4, &mut pre);
+        let mut maybe = 0;
+        for (i, k) in refs.iter().enumerate() {
+            let p = &pre[i * 4..i * 4 + 4];
+            let full = f.might_contain(k);
+            assert_eq!(f.might_contain_hashed(Some(k), p), full, "{k}");
+            // The quick check never says "no" to a key the filter holds.
+            assert!(!full || f.might_contain_hashed(None, p), "{k}");
+            maybe += usize::from(f.might_contain_hashed(None, p));
+        }
+        assert!(refs[..150].iter().all(|k| f.might_contain(k)));
+        assert!(maybe < 2000, "the quick check rules keys out");
+    }
+
+    #[test]
+    fn adding_keys_side_by_side_builds_the_same_filter() {
+        let keys: Vec<String> = (0..1000)
+            .map(|i| match i % 3 {
+                0 => format!("{:08x}-8355-45cc-97c6-c31daf0df330", i * 7919),
+                1 => format!("id:{i}"),
+                _ => format!("key-é-{i}"),
+            })
+            .collect();
+        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        for (kind, nr, max) in [
+            (BloomType::DynamicV0, 100, 250),
+            (BloomType::Simple, 1000, 0),
+        ] {
+            let mut one = BloomFilter::new(kind, nr, 1e-6, max);
+            let mut all = one.clone();
+            refs.iter().for_each(|k| one.add(k));
+            all.add_all(&refs[..10]);
+            all.add_all(&refs[10..]);
+            assert_eq!(one, all, "{kind:?}");
+            assert_eq!(one.serialize(), all.serialize());
+        }
     }
 
     #[test]
