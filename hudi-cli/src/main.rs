@@ -29,6 +29,9 @@ mod write;
 use std::collections::HashMap;
 use std::process::ExitCode;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 
 use error::CliError;
@@ -112,37 +115,18 @@ pub(crate) fn parse_instant(
         })
 }
 
-/// A point in a table's history given on the command line, as Hudi's readers take it: an
-/// instant (`20261201153000123`), `0` or any run of zeros for "the beginning", or an
-/// ISO-8601 date or time (`2026-12-01`, `2026-12-01 15:30:00`, `2026-12-01T15:30:00.123`),
-/// which is re-spelled as an instant in the timeline's own zone, as Hudi does. A time with an
-/// offset (`2026-12-01T15:30:00+01:00`, `...Z`) is converted to UTC, the zone our writer's
-/// instants are in.
+/// A point in a table's history given on the command line (see
+/// [`hudi_core::InstantTime::parse_point`]).
 pub(crate) fn parse_time(arg: &'static str, s: &str) -> Result<hudi_core::InstantTime, CliError> {
-    use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-    let s = s.trim();
-    if !s.is_empty() && s.bytes().all(|b| b == b'0') {
-        return Ok(hudi_core::InstantTime::zero());
-    }
-    if s.bytes().all(|b| b.is_ascii_digit()) {
-        return parse_instant(arg, s);
-    }
-    let naive = if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        Some(t.with_timezone(&Utc).naive_utc())
-    } else if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        d.and_hms_opt(0, 0, 0)
-    } else {
-        ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"]
-            .iter()
-            .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
-    };
-    let t = naive.ok_or_else(|| CliError::Usage {
+    hudi_core::InstantTime::parse_point(s).map_err(|e| CliError::Usage {
         arg,
-        reason: format!(
-            "'{s}': expected an instant (yyyyMMddHHmmss[SSS]), 0 for the beginning, or an ISO-8601 date or time"
-        ),
-    })?;
-    Ok(hudi_core::InstantTime::from_datetime_utc(&t.and_utc()))
+        reason: match e {
+            hudi_core::HudiError::InvalidInstantTime { value, reason } => {
+                format!("'{value}': {reason}")
+            }
+            e => e.to_string(),
+        },
+    })
 }
 
 fn main() -> ExitCode {

@@ -3,6 +3,7 @@
 
 mod archival;
 mod bad_input;
+mod bulk_stream;
 mod catalog_sync;
 mod cli;
 mod cli_inspect;

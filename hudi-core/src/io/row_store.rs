@@ -52,7 +52,7 @@ fn io_err(e: std::io::Error) -> HudiError {
 
 /// The bytes a batch's rows occupy (its slices, not the buffers they may share with other
 /// batches: arrays read from one IPC message all point into the message's body).
-fn logical_size(batch: &RecordBatch) -> usize {
+pub(crate) fn logical_size(batch: &RecordBatch) -> usize {
     batch
         .columns()
         .iter()

@@ -35,6 +35,39 @@ impl InstantTime {
     }
 
     /// The instant time for a UTC wall-clock moment, to the millisecond.
+    /// A point in a table's history as Hudi's readers take it: an instant
+    /// (`20261201153000123`), `0` or any run of zeros for "the beginning", or an ISO-8601 date
+    /// or time (`2026-12-01`, `2026-12-01 15:30:00`, `2026-12-01T15:30:00.123`), re-spelled as
+    /// an instant in the timeline's own zone, as Hudi does. A time with an offset
+    /// (`2026-12-01T15:30:00+01:00`, `...Z`) is converted to UTC, the zone our writer's instants
+    /// are in.
+    pub fn parse_point(s: &str) -> Result<Self> {
+        use chrono::{DateTime, NaiveDate, NaiveDateTime};
+        let s = s.trim();
+        if !s.is_empty() && s.bytes().all(|b| b == b'0') {
+            return Ok(InstantTime::zero());
+        }
+        if s.bytes().all(|b| b.is_ascii_digit()) {
+            return InstantTime::parse(s);
+        }
+        let naive = if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+            Some(t.with_timezone(&Utc).naive_utc())
+        } else if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+            d.and_hms_opt(0, 0, 0)
+        } else {
+            ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"]
+                .iter()
+                .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+        };
+        let t = naive.ok_or_else(|| HudiError::InvalidInstantTime {
+            value: s.to_string(),
+            reason: "expected an instant (yyyyMMddHHmmss[SSS]), 0 for the beginning, or an \
+                     ISO-8601 date or time"
+                .into(),
+        })?;
+        Ok(InstantTime::from_datetime_utc(&t.and_utc()))
+    }
+
     pub fn from_datetime_utc(t: &chrono::DateTime<Utc>) -> Self {
         InstantTime(t.format("%Y%m%d%H%M%S%3f").to_string())
     }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Instant as Stopwatch;
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, RecordBatch, StringArray, StringBuilder, UInt32Array,
+    Array, ArrayRef, AsArray, BooleanArray, RecordBatch, StringArray, StringBuilder, UInt32Array,
 };
 use arrow::compute::{filter_record_batch, take, take_record_batch};
 use arrow::datatypes::SchemaRef;
@@ -19,6 +19,7 @@ use tokio::task::JoinHandle;
 
 use crate::error::{HudiError, Result};
 use crate::fs_view::FileGroupId;
+use crate::io::row_store::logical_size;
 use crate::keygen::KeyGenerator;
 use crate::model::metadata::{RuntimeStats, WriteStat};
 use crate::model::{BaseFileName, InstantTime, IS_DELETED_FIELD};
@@ -81,6 +82,32 @@ struct OpenFile {
 struct Piece {
     data: RecordBatch,
     keys: StringArray,
+    /// Bytes of its rows (not of buffers they may share).
+    bytes: usize,
+}
+
+impl Piece {
+    fn new(data: RecordBatch, keys: StringArray) -> Self {
+        let bytes = logical_size(&data) + keys.to_data().get_slice_memory_size().unwrap_or(0);
+        Piece { data, keys, bytes }
+    }
+
+    /// The piece in slices of about `bytes` each.
+    fn split(self, bytes: usize) -> Vec<Piece> {
+        let n = self.data.num_rows();
+        let parts = self.bytes.div_ceil(bytes.max(1)).clamp(1, n.max(1));
+        if parts == 1 {
+            return vec![self];
+        }
+        let per = n.div_ceil(parts);
+        (0..n)
+            .step_by(per)
+            .map(|start| {
+                let len = per.min(n - start);
+                Piece::new(self.data.slice(start, len), self.keys.slice(start, len))
+            })
+            .collect()
+    }
 }
 
 /// One partition of the input.
@@ -88,6 +115,7 @@ struct Partition {
     path: String,
     pending: Vec<Piece>,
     pending_rows: usize,
+    pending_bytes: usize,
     file: Option<OpenFile>,
     /// Whether `.hoodie_partition_metadata` was written.
     has_metadata: bool,
@@ -104,6 +132,9 @@ pub(super) struct BulkInsert<'a> {
     opened: usize,
     /// Rows waiting in all partitions.
     pending_rows: usize,
+    /// Input bytes written to a file at a time, at most: an eighth of the maximum file size
+    /// (a file is checked against that size after each step, and so can pass it by a step).
+    step_bytes: usize,
     /// The instant repeated (sliced for each piece).
     times: StringArray,
     /// Files being stored.
@@ -121,12 +152,14 @@ fn repeated(value: &str, n: usize) -> StringArray {
 impl<'a> BulkInsert<'a> {
     pub fn new(ctx: BulkContext<'a>) -> Self {
         let times = repeated(ctx.instant.as_str(), CHUNK_ROWS);
+        let step_bytes = (ctx.config.max_file_size / 8).clamp(64 << 10, 32 << 20) as usize;
         BulkInsert {
             ctx,
             ids: HashMap::default(),
             partitions: Vec::new(),
             opened: 0,
             pending_rows: 0,
+            step_bytes,
             times,
             closing: VecDeque::new(),
             stats: Vec::new(),
@@ -158,8 +191,11 @@ impl<'a> BulkInsert<'a> {
         {
             None => (batch, keys.record_keys, keys.partition_of_row),
             Some(d) => {
-                let keep = arrow::compute::not(&arrow::compute::prep_null_mask_filter(&d))
-                    .map_err(|e| HudiError::arrow("dropping deleted rows", e))?;
+                let deleted = match d.nulls() {
+                    Some(n) => d.values() & n.inner(),
+                    None => d.values().clone(),
+                };
+                let keep = BooleanArray::new(!&deleted, None);
                 let of_row = keys
                     .partition_of_row
                     .iter()
@@ -215,6 +251,7 @@ impl<'a> BulkInsert<'a> {
             path: path.to_string(),
             pending: Vec::new(),
             pending_rows: 0,
+            pending_bytes: 0,
             file: None,
             has_metadata: false,
             paths: repeated(path, CHUNK_ROWS),
@@ -225,10 +262,12 @@ impl<'a> BulkInsert<'a> {
 
     async fn add(&mut self, p: usize, data: RecordBatch, keys: StringArray) -> Result<()> {
         let part = &mut self.partitions[p];
-        part.pending_rows += data.num_rows();
-        self.pending_rows += data.num_rows();
-        part.pending.push(Piece { data, keys });
-        if part.pending_rows >= CHUNK_ROWS {
+        let piece = Piece::new(data, keys);
+        part.pending_rows += piece.data.num_rows();
+        part.pending_bytes += piece.bytes;
+        self.pending_rows += piece.data.num_rows();
+        part.pending.push(piece);
+        if part.pending_rows >= CHUNK_ROWS || part.pending_bytes >= self.step_bytes {
             return self.flush(p).await;
         }
         if self.pending_rows > PENDING_ROWS {
@@ -241,19 +280,48 @@ impl<'a> BulkInsert<'a> {
         Ok(())
     }
 
-    /// Writes partition `p`'s pending rows into its open file (opening one if needed); the
-    /// file is closed once it reaches the maximum size, or the largest open file once the
-    /// open files pass the memory budget.
+    /// Writes partition `p`'s pending rows into its open file, a step at a time (see
+    /// [`BulkInsert::step_bytes`]): a file is closed once it reaches the maximum size and the
+    /// rest go to a new one. Then, if the open files hold more than the memory budget, the
+    /// largest is closed.
     async fn flush(&mut self, p: usize) -> Result<()> {
-        if self.partitions[p].pending_rows == 0 {
-            return Ok(());
-        }
-        if self.partitions[p].file.is_none() {
-            self.open(p).await?;
-        }
         let pieces = std::mem::take(&mut self.partitions[p].pending);
         self.pending_rows -= self.partitions[p].pending_rows;
         self.partitions[p].pending_rows = 0;
+        self.partitions[p].pending_bytes = 0;
+        let mut step: Vec<Piece> = Vec::new();
+        let mut step_bytes = 0;
+        let limit = self.step_bytes;
+        for piece in pieces.into_iter().flat_map(|x| x.split(limit)) {
+            step_bytes += piece.bytes;
+            step.push(piece);
+            if step_bytes >= limit {
+                self.write_step(p, std::mem::take(&mut step)).await?;
+                step_bytes = 0;
+            }
+        }
+        if !step.is_empty() {
+            self.write_step(p, step).await?;
+        }
+        let held: usize = self.open_files().map(|(_, f)| f.writer.memory_size()).sum();
+        if held > self.ctx.config.spill_threshold {
+            let largest = self
+                .open_files()
+                .max_by_key(|(_, f)| f.writer.memory_size())
+                .map(|(i, _)| i);
+            if let Some(i) = largest {
+                self.close(i).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes pieces of partition `p` into its open file (opened if needed), closed if it
+    /// reached the maximum size.
+    async fn write_step(&mut self, p: usize, pieces: Vec<Piece>) -> Result<()> {
+        if self.partitions[p].file.is_none() {
+            self.open(p).await?;
+        }
         let part = &self.partitions[p];
         let file = part.file.as_ref().expect("opened above");
         let mut seq = file.writer.rows();
@@ -267,19 +335,6 @@ impl<'a> BulkInsert<'a> {
         file.writer.write_all(&batches)?;
         if file.writer.estimated_size() as u64 >= self.ctx.config.max_file_size {
             self.close(p).await?;
-        }
-        let held: usize = self
-            .open_files()
-            .map(|(_, f)| f.writer.estimated_size())
-            .sum();
-        if held > self.ctx.config.spill_threshold {
-            let largest = self
-                .open_files()
-                .max_by_key(|(_, f)| f.writer.estimated_size())
-                .map(|(i, _)| i);
-            if let Some(i) = largest {
-                self.close(i).await?;
-            }
         }
         Ok(())
     }
