@@ -1,8 +1,8 @@
 //! `hudi archive`: move the oldest instants to the archived timeline.
 
 use hudi_core::services::archive::ArchiveOutcome;
+use hudi_core::Report;
 use hudi_core::Table;
-use serde_json::json;
 
 use crate::compaction::Common;
 use crate::error::CliError;
@@ -33,19 +33,15 @@ pub async fn run(a: ArchiveArgs) -> Result<(), CliError> {
         .with_options(c.options.iter().cloned().collect())
         .run()
         .await?;
+    if c.json {
+        return print_json(&out.to_json());
+    }
     match out {
         ArchiveOutcome::Archived {
             instants,
             file,
             commits_left,
         } => {
-            if c.json {
-                return print_json(&json!({
-                    "archived": instants.iter().map(|(t, a)| json!({"instant": t.as_str(), "action": a.token()})).collect::<Vec<_>>(),
-                    "file": file,
-                    "commits_left": commits_left,
-                }));
-            }
             println!(
                 "archived {} instants ({} to {}) into {file}; {commits_left} commits stay active",
                 instants.len(),
@@ -54,9 +50,6 @@ pub async fn run(a: ArchiveArgs) -> Result<(), CliError> {
             );
         }
         ArchiveOutcome::NothingToArchive { reason } => {
-            if c.json {
-                return print_json(&json!({"archived": [], "nothing_to_archive": reason}));
-            }
             println!("nothing to archive: {reason}");
         }
     }

@@ -1,8 +1,8 @@
 //! `hudi clean`: delete file slices no retained commit, savepoint or pending compaction needs.
 
 use hudi_core::services::clean::{CleanOutcome, CleanPolicy, CleanReport};
+use hudi_core::Report;
 use hudi_core::Table;
-use serde_json::json;
 
 use crate::compaction::Common;
 use crate::error::CliError;
@@ -84,19 +84,7 @@ pub async fn run(a: CleanArgs) -> Result<(), CliError> {
     bar.finish();
     let run = run?;
     if c.json {
-        let outcome = match &run.outcome {
-            CleanOutcome::Cleaned(r) => json!({"cleaned": report_json(r)}),
-            CleanOutcome::WouldClean(s) => json!({"dry_run": {
-                "earliest_retained": s.earliest_retained.as_ref().map(|(t, _)| t.as_str()),
-                "files": s.files,
-                "partitions": s.partitions,
-            }}),
-            CleanOutcome::NothingToClean { reason } => json!({"nothing_to_clean": reason}),
-        };
-        return print_json(&json!({
-            "finished_pending": run.finished.iter().map(report_json).collect::<Vec<_>>(),
-            "outcome": outcome,
-        }));
+        return print_json(&run.to_json());
     }
     for r in &run.finished {
         println!("finished the interrupted clean {}:", r.instant);
@@ -125,19 +113,6 @@ pub async fn run(a: CleanArgs) -> Result<(), CliError> {
         CleanOutcome::NothingToClean { reason } => println!("nothing to clean: {reason}"),
     }
     Ok(())
-}
-
-fn report_json(r: &CleanReport) -> serde_json::Value {
-    json!({
-        "instant": r.instant.as_str(),
-        "policy": r.policy,
-        "earliest_retained": r.earliest_retained.as_ref().map(|t| t.as_str()),
-        "files_deleted": r.files_deleted(),
-        "deleted": r.deleted,
-        "already_gone": r.missing,
-        "partitions_deleted": r.partitions_deleted,
-        "duration_ms": r.duration_ms,
-    })
 }
 
 fn print_report(r: &CleanReport) {

@@ -1,6 +1,7 @@
 //! `hudi compaction`: schedule, run and show compactions of merge-on-read tables.
 
 use hudi_core::services::compaction::ScheduleOutcome;
+use hudi_core::Report;
 use hudi_core::{InstantTime, Table};
 use serde_json::json;
 
@@ -120,18 +121,8 @@ async fn schedule(c: Common, force: bool) -> Result<(), CliError> {
         .with_force(force)
         .schedule()
         .await?;
-    let v = match &out {
-        ScheduleOutcome::Scheduled { instant, plan } => json!({
-            "scheduled": instant.as_str(),
-            "file_groups": plan.operations.len(),
-        }),
-        ScheduleOutcome::NotDue { reason } => json!({"scheduled": null, "not_due": reason}),
-        ScheduleOutcome::NothingToCompact { reason } => {
-            json!({"scheduled": null, "nothing_to_compact": reason})
-        }
-    };
     if c.json {
-        return print_json(&v);
+        return print_json(&out.to_json());
     }
     match out {
         ScheduleOutcome::Scheduled { instant, plan } => println!(
@@ -179,16 +170,7 @@ async fn execute(c: Common, at: Option<String>, schedule_first: bool) -> Result<
     bar.finish();
     let out = out?;
     if c.json {
-        return print_json(&json!({
-            "compacted": out.instant.as_str(),
-            "file_groups": out.file_groups,
-            "records_written": out.records_written,
-            "log_records": out.log_records,
-            "bytes_written": out.bytes_written,
-            "spilled_groups": out.spilled_groups,
-            "retried": out.retried,
-            "duration_ms": out.duration_ms,
-        }));
+        return print_json(&out.to_json());
     }
     println!(
         "compacted {}: {} file groups, {} records written from {} log records, {} bytes{}{}, {} ms",

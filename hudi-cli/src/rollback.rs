@@ -1,5 +1,6 @@
 //! `hudi rollback`: roll back failed writes, or the latest completed instant.
 
+use hudi_core::Report;
 use hudi_core::Table;
 use serde_json::json;
 
@@ -53,15 +54,7 @@ pub async fn run(a: RollbackArgs) -> Result<(), CliError> {
     }
     let done = b.run().await?;
     if a.json {
-        return print_json(&json!(done
-            .iter()
-            .map(|r| json!({
-                "rolled_back": r.rolled_back.as_str(),
-                "action": r.action.token(),
-                "rollback_instant": r.rollback_instant.as_str(),
-                "files_deleted": r.files_deleted,
-            }))
-            .collect::<Vec<_>>()));
+        return print_json(&json!(done.iter().map(Report::to_json).collect::<Vec<_>>()));
     }
     if done.is_empty() {
         println!("no failed writes to roll back");

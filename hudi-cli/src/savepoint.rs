@@ -1,6 +1,6 @@
 //! `hudi savepoint`: create, list, delete savepoints, and restore a table to one.
 
-use hudi_core::services::savepoint::SavepointInfo;
+use hudi_core::Report;
 use hudi_core::Table;
 use serde_json::json;
 
@@ -96,17 +96,6 @@ async fn open(c: &Common) -> Result<Table, CliError> {
     Ok(Table::open_with_options(&c.table, &c.storage.options()).await?)
 }
 
-fn info_json(s: &SavepointInfo) -> serde_json::Value {
-    json!({
-        "instant": s.instant.as_str(),
-        "savepointed_at_ms": s.savepointed_at_ms,
-        "savepointed_by": s.savepointed_by,
-        "comments": s.comments,
-        "partitions": s.partitions,
-        "files": s.files,
-    })
-}
-
 pub async fn run(a: SavepointArgs) -> Result<(), CliError> {
     match a.command {
         SavepointCommand::Create {
@@ -122,7 +111,7 @@ pub async fn run(a: SavepointArgs) -> Result<(), CliError> {
             }
             let s = b.create().await?;
             if common.json {
-                return print_json(&info_json(&s));
+                return print_json(&s.to_json());
             }
             println!(
                 "savepoint {}: {} files in {} partitions kept",
@@ -133,7 +122,7 @@ pub async fn run(a: SavepointArgs) -> Result<(), CliError> {
             let table = open(&common).await?;
             let all = table.savepoint().list().await?;
             if common.json {
-                return print_json(&json!(all.iter().map(info_json).collect::<Vec<_>>()));
+                return print_json(&json!(all.iter().map(Report::to_json).collect::<Vec<_>>()));
             }
             if all.is_empty() {
                 println!("no savepoints");
@@ -174,13 +163,7 @@ pub async fn run(a: SavepointArgs) -> Result<(), CliError> {
             let t = crate::parse_instant("--instant", &instant)?;
             let out = table.restore(t).run().await?;
             if common.json {
-                return print_json(&json!({
-                    "restore_instant": out.restore_instant.as_str(),
-                    "savepoint": out.savepoint.as_str(),
-                    "rolled_back": out.rolled_back.iter().map(|(t, a)| json!({"instant": t.as_str(), "action": a})).collect::<Vec<_>>(),
-                    "files_deleted": out.files_deleted,
-                    "duration_ms": out.duration_ms,
-                }));
+                return print_json(&out.to_json());
             }
             println!(
                 "restored to savepoint {} (restore {}): {} instants rolled back, {} files deleted, {} ms",

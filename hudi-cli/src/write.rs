@@ -1,5 +1,6 @@
 //! `hudi create` and `hudi write`.
 
+use hudi_core::Report;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufReader, Seek};
@@ -590,17 +591,11 @@ pub async fn write(a: WriteArgs) -> Result<(), CliError> {
         eprintln!("{n} bad records set aside in {path}");
     }
     if a.json {
-        print_json(&json!({
-            "instant": m.instant.as_str(), "operation": m.operation.token(),
-            "records_inserted": m.records_inserted, "records_updated": m.records_updated,
-            "records_deleted": m.records_deleted, "files_written": m.files_written,
-            "file_groups_replaced": m.file_groups_replaced, "bytes_written": m.bytes_written,
-            "duration_ms": m.duration_ms,
-            "rolled_back": m.rolled_back.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
-            "bad_records": bad_summary.as_ref().map(|(n, _)| n),
-            "bad_records_path": bad_summary.as_ref().map(|(_, p)| p),
-            "meta_sync": synced.as_ref().map(|o| o.plan.to_json()),
-        }))?;
+        let mut v = m.to_json();
+        v["bad_records"] = json!(bad_summary.as_ref().map(|(n, _)| n));
+        v["bad_records_path"] = json!(bad_summary.as_ref().map(|(_, p)| p));
+        v["meta_sync"] = json!(synced.as_ref().map(|o| o.plan.to_json()));
+        print_json(&v)?;
     } else {
         for t in &m.rolled_back {
             println!("rolled back failed write {t}");

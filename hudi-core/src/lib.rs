@@ -29,5 +29,6 @@ pub use error::{HudiError, Result};
 pub use model::InstantTime;
 pub use read::{QueryType, ReadOptions};
 pub use table::create::TableBuilder;
+pub use table::report::Report;
 pub use table::{ReadBuilder, Table, TableScan};
 pub use write::{WriteMetrics, WriteOperation};

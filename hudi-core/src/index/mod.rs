@@ -149,47 +149,50 @@ async fn lookup_file(
     Ok((true, hits))
 }
 
-/// Looks up `(record key, partition)` pairs among the latest base files `slices`.
-/// Non-global indexes only look in the record's own partition; global ones anywhere.
-/// Returns the location of each pair (`None`: not found), in the order of `rows`.
-pub async fn lookup(
+/// Looks up `n` `(record key, partition)` pairs (`row(i)` is the `i`-th) among the latest base
+/// files `slices`. Non-global indexes only look in the record's own partition; global ones
+/// anywhere. Returns the pairs found, by number (ascending), with their locations. Only pairs
+/// whose partition has a base file are looked at (a write's new partitions cost nothing).
+pub async fn lookup<'a>(
     storage: &Storage,
     kind: IndexKind,
     prune_by_ranges: bool,
     ordering_field: Option<&str>,
     slices: &[&FileSlice],
-    rows: &[(&str, &str)],
-) -> Result<(Vec<Option<RecordLocation>>, LookupStats)> {
-    // The distinct keys wanted per bucket: a partition, or "" for global lookups.
+    n: usize,
+    row: impl Fn(usize) -> (&'a str, &'a str),
+) -> Result<(Vec<(usize, RecordLocation)>, LookupStats)> {
+    let bucket_of = |partition: &'a str| if kind.global { "" } else { partition };
+    // The buckets to look in (a partition, or "" for global lookups) and the files there.
     let mut buckets: HashMap<&str, usize, ahash::RandomState> = HashMap::default();
-    let mut wanted: Vec<Wanted> = Vec::new();
-    let mut slot: Vec<(usize, u32)> = Vec::with_capacity(rows.len());
-    for (k, p) in rows {
-        let bucket = if kind.global { "" } else { p };
-        let b = *buckets.entry(bucket).or_insert_with(|| {
-            wanted.push(Wanted::new());
-            wanted.len() - 1
-        });
-        slot.push((b, wanted[b].add(k)));
+    let mut relevant: Vec<(usize, &BaseFile, usize)> = Vec::new();
+    for (i, s) in slices.iter().enumerate() {
+        let Some(base) = s.base_file.as_ref() else {
+            continue;
+        };
+        let bucket = if kind.global {
+            ""
+        } else {
+            s.partition.as_str()
+        };
+        let next = buckets.len();
+        let b = *buckets.entry(bucket).or_insert(next);
+        relevant.push((i, base, b));
+    }
+    // The distinct keys wanted in each bucket, and each pair's (bucket, key number).
+    let mut wanted: Vec<Wanted> = (0..buckets.len()).map(|_| Wanted::new()).collect();
+    let mut slot: Vec<(usize, usize, u32)> = Vec::new();
+    for i in 0..n {
+        let (k, p) = row(i);
+        if let Some(&b) = buckets.get(bucket_of(p)) {
+            slot.push((i, b, wanted[b].add(k)));
+        }
     }
     for w in &mut wanted {
         w.seal();
     }
-    // The files to look in, each with the keys wanted there; looked into on several cores
-    // (a file's candidates are all its partition's keys).
-    let relevant: Vec<(usize, &BaseFile, usize)> = slices
-        .iter()
-        .enumerate()
-        .filter_map(|(i, s)| {
-            let base = s.base_file.as_ref()?;
-            let bucket = if kind.global {
-                ""
-            } else {
-                s.partition.as_str()
-            };
-            buckets.get(bucket).map(|b| (i, base, *b))
-        })
-        .collect();
+    // Each file with the keys wanted there, looked into on several cores (a file's
+    // candidates are all its partition's keys).
     let looked = crate::io::parallel::each_file_group(relevant.len(), |i| {
         let (_, base, b) = relevant[i];
         lookup_file(
@@ -202,8 +205,8 @@ pub async fn lookup(
         )
     })
     .await?;
-    let mut found: Vec<Vec<Option<RecordLocation>>> =
-        wanted.iter().map(|w| vec![None; w.len()]).collect();
+    let mut found: Vec<HashMap<u32, RecordLocation, ahash::RandomState>> =
+        (0..wanted.len()).map(|_| HashMap::default()).collect();
     let mut stats = LookupStats {
         files_considered: relevant.len(),
         files_read: 0,
@@ -211,16 +214,14 @@ pub async fn lookup(
     // In slice order, as a sequential scan would find them (a later slice wins).
     for ((slice, _, b), (read, hits)) in relevant.iter().zip(looked) {
         stats.files_read += usize::from(read);
-        for (n, ordering) in hits {
-            found[*b][n as usize] = Some(RecordLocation {
-                slice: *slice,
-                ordering,
-            });
+        for (k, ordering) in hits {
+            let slice = *slice;
+            found[*b].insert(k, RecordLocation { slice, ordering });
         }
     }
     let out = slot
         .into_iter()
-        .map(|(b, n)| found[b][n as usize].clone())
+        .filter_map(|(i, b, k)| found[b].get(&k).map(|l| (i, l.clone())))
         .collect();
     Ok((out, stats))
 }

@@ -47,10 +47,6 @@ impl<'a> Wanted<'a> {
         hash_chains(&bytes, PRE, &mut self.pre);
     }
 
-    pub fn len(&self) -> usize {
-        self.keys.len()
-    }
-
     /// The numbers of every key.
     pub fn numbers(&self) -> &KeyMap<'a> {
         &self.numbers
@@ -94,7 +90,7 @@ mod tests {
             w.add(k);
         }
         w.seal();
-        assert_eq!(w.len(), 300);
+        assert_eq!(w.numbers().len(), 300);
         assert_eq!(w.numbers()["key007"], 7);
         let mut f = BloomFilter::new(BloomType::DynamicV0, 100, 1e-6, 1000);
         let held: Vec<&str> = keys.iter().step_by(3).map(String::as_str).collect();

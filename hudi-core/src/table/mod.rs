@@ -4,6 +4,7 @@ pub mod create;
 pub mod maintenance;
 pub mod metadata;
 pub mod properties;
+pub mod report;
 pub mod services;
 
 use std::collections::HashMap;

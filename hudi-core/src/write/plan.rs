@@ -306,31 +306,31 @@ pub async fn plan(
     match op {
         WriteOperation::Upsert | WriteOperation::Delete => {
             let global = wc.index.is_global();
-            let rows: Vec<(&str, &str)> = prepared
-                .live
-                .iter()
-                .map(|&i| (prepared.key(i), prepared.partition(i)))
-                .collect();
             let kind = IndexKind {
                 bloom: matches!(wc.index, IndexType::Bloom | IndexType::GlobalBloom),
                 global,
             };
             // DefaultHoodieRecordPayload compares ordering values: fetch the stored ones.
             let ordering_field = pc.ordering_field.filter(|_| wc.payload == Payload::Default);
-            let (found, _) = lookup(
-                storage,
-                kind,
-                wc.bloom_prune_by_ranges,
-                ordering_field,
-                &latest,
-                &rows,
-            )
-            .await?;
-            drop(rows);
-            let ids: Vec<FileGroupId> = latest.iter().map(|s| id_of(s)).collect();
             let live = prepared.live.clone();
-            for (i, found) in live.into_iter().zip(found) {
-                let loc = found.map(|l| Found {
+            let found = {
+                let p: &Prepared = prepared;
+                lookup(
+                    storage,
+                    kind,
+                    wc.bloom_prune_by_ranges,
+                    ordering_field,
+                    &latest,
+                    live.len(),
+                    |j| (p.key(live[j]), p.partition(live[j])),
+                )
+                .await?
+                .0
+            };
+            let ids: Vec<FileGroupId> = latest.iter().map(|s| id_of(s)).collect();
+            let mut found = found.into_iter().peekable();
+            for (j, i) in live.into_iter().enumerate() {
+                let loc = found.next_if(|(fj, _)| *fj == j).map(|(_, l)| Found {
                     group: &ids[l.slice],
                     ordering: l.ordering,
                 });

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch};
-use arrow::compute::cast;
+use arrow::compute::{cast_with_options, CastOptions};
 use arrow::datatypes::{DataType, Field, FieldRef, Fields, Schema, SchemaRef, TimeUnit};
 use serde_json::{json, Value};
 
@@ -122,8 +122,20 @@ pub fn to_stored(batch: &RecordBatch, target: &SchemaRef) -> Result<RecordBatch>
                     &format!("column '{}'", f.name()),
                 )
                 .or_else(|_| {
-                    cast(c, f.data_type())
-                        .map_err(|e| HudiError::arrow(format!("column '{}'", f.name()), e))
+                    // A value the table's type cannot hold is the input's fault: a schema
+                    // error naming the column and both types (never a silent null).
+                    let strict = CastOptions {
+                        safe: false,
+                        ..Default::default()
+                    };
+                    cast_with_options(c, f.data_type(), &strict).map_err(|e| HudiError::Schema {
+                        context: format!("column '{}'", f.name()),
+                        reason: format!(
+                            "the input's {} does not convert to the table's {}: {e}",
+                            c.data_type(),
+                            f.data_type()
+                        ),
+                    })
                 }),
                 None => Ok(arrow::array::new_null_array(
                     f.data_type(),
