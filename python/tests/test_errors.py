@@ -1,0 +1,85 @@
+"""Bad input raises the right exception and commits nothing; a concurrent writer's conflict
+is a CommitConflictError."""
+
+from __future__ import annotations
+
+
+import pyarrow as pa
+import pytest
+
+from conftest import canonical, data_files, rows, timeline_files
+
+import hudi_rust
+from hudi_rust import (
+    CommitConflictError,
+    HudiError,
+    HudiTable,
+    SchemaError,
+    TableNotFoundError,
+    write_hudi,
+)
+
+SPEC = dict(record_key="id", partition_by="region", precombine="ts")
+
+
+def test_the_exceptions_form_one_hierarchy():
+    for e in (CommitConflictError, SchemaError, TableNotFoundError):
+        assert issubclass(e, HudiError)
+    assert issubclass(HudiError, Exception)
+
+
+@pytest.mark.parametrize("operation", ["bulk_insert", "upsert", "insert"])
+def test_a_null_key_raises_a_schema_error_and_commits_nothing(table_path, operation):
+    write_hudi(table_path, rows(range(10)), operation="bulk_insert", **SPEC)
+    before = (timeline_files(table_path), data_files(table_path))
+    bad = rows(range(100, 110)).set_column(0, "id", pa.array(["x"] * 5 + [None] + ["y"] * 4))
+    with pytest.raises(SchemaError, match="row 5"):
+        write_hudi(table_path, bad, operation=operation, **SPEC)
+    assert (timeline_files(table_path), data_files(table_path)) == before
+    assert len(HudiTable(table_path).read()) == 10
+
+
+def test_a_wrongly_typed_column_raises_a_schema_error(table_path):
+    write_hudi(table_path, rows(range(10)), operation="bulk_insert", **SPEC)
+    before = timeline_files(table_path)
+    bad = rows(range(10, 20)).set_column(1, "ts", pa.array(["soon"] * 10))
+    with pytest.raises(SchemaError, match="ts"):
+        write_hudi(table_path, bad, **SPEC)
+    assert timeline_files(table_path) == before
+
+
+def test_missing_tables_and_bad_arguments(tmp_path):
+    with pytest.raises(TableNotFoundError):
+        HudiTable(tmp_path / "nothing")
+    with pytest.raises(TableNotFoundError, match="record_key"):
+        write_hudi(tmp_path / "new", rows(range(3)))
+    assert not (tmp_path / "new" / ".hoodie").exists()
+    with pytest.raises(ValueError, match="operation"):
+        write_hudi(tmp_path / "new", rows(range(3)), operation="merge", **SPEC)
+    with pytest.raises(ValueError, match="table_type"):
+        write_hudi(tmp_path / "new", rows(range(3)), table_type="HEAP", **SPEC)
+    with pytest.raises(TypeError, match="cannot write"):
+        write_hudi(tmp_path / "new", {"id": [1]}, **SPEC)
+
+
+def test_a_writer_that_cannot_get_the_table_lock_raises_commit_conflict(table_path):
+    """Another writer holds the table lock (Hudi's file-system lock, `.hoodie/lock`) past the
+    wait: the write fails with CommitConflictError before it begins, leaving nothing behind,
+    and goes through once the lock is released."""
+    occ = {
+        "hoodie.write.concurrency.mode": "optimistic_concurrency_control",
+        "hoodie.write.lock.wait_time_ms": "300",
+        "hoodie.clean.automatic": "false",
+    }
+    write_hudi(table_path, rows(range(30)), operation="bulk_insert", options=occ, **SPEC)
+    lock = table_path / ".hoodie" / "lock"
+    lock.write_bytes(b"")  # held, as a Java writer holds it
+    before = (timeline_files(table_path), data_files(table_path))
+    with pytest.raises(CommitConflictError, match="lock"):
+        write_hudi(table_path, rows(range(30), ts=5, note="late"), options=occ, **SPEC)
+    assert (timeline_files(table_path), data_files(table_path)) == before
+    t = HudiTable(table_path)
+    assert set(t.read().column("note").to_pylist()) == {f"a{i}" for i in range(30)}
+    lock.unlink()
+    m = write_hudi(table_path, rows(range(30), ts=6, note="retry"), options=occ, **SPEC)
+    assert m["records_updated"] == 30
