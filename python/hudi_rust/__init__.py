@@ -27,6 +27,7 @@ import pyarrow as pa
 
 from ._internal import (
     SYNC_BUILT_IN,
+    AfterCommitError,
     CommitConflictError,
     HudiError,
     RawTable,
@@ -41,6 +42,7 @@ __all__ = [
     "HudiTable",
     "HudiError",
     "CommitConflictError",
+    "AfterCommitError",
     "SchemaError",
     "TableNotFoundError",
     "SYNC_BUILT_IN",
@@ -174,10 +176,16 @@ def write_hudi(
     ``records_deleted``, ``files_written``, ``bytes_written``, ``duration_ms``,
     ``rolled_back`` (failed writes rolled back first) and ``inline_services``.
 
-    Raises ``SchemaError`` for input that does not fit (a null key, a mistyped column),
-    ``CommitConflictError`` when a concurrent writer wins, ``TableNotFoundError`` when there is
-    no table and no ``record_key`` to create one, ``HudiError`` otherwise; nothing is
-    committed then.
+    With ``hoodie.datasource.meta.sync.enable`` (or ``hoodie.datasource.hive_sync.enable``)
+    the table is registered in AWS Glue or a Hive metastore after the commit, as Hudi's
+    writers do; the result then has ``meta_sync``.
+
+    Raises ``SchemaError`` for input that does not fit (a null key, a mistyped column, a
+    record key that is not a column), ``CommitConflictError`` when a concurrent writer wins,
+    ``TableNotFoundError`` when there is no table and no ``record_key`` to create one,
+    ``HudiError`` otherwise; nothing is committed then. ``AfterCommitError`` (its ``instant``
+    attribute names the commit) says the write committed but an inline service or the catalog
+    sync after it failed: do not write the data again.
 
     >>> import pandas as pd
     >>> df = pd.DataFrame({"id": [1, 2], "ts": [0, 0], "v": ["a", "b"]})

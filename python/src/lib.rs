@@ -11,7 +11,7 @@ mod stream;
 mod table;
 mod write;
 
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex};
 
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
@@ -43,21 +43,45 @@ create_exception!(
 );
 create_exception!(
     _internal,
+    AfterCommitError,
+    HudiError,
+    "The write committed (its instant is the `instant` attribute), but what runs after the \
+     commit failed: an inline compaction or clean, or the catalog sync. Do not write the data \
+     again; run the service again."
+);
+create_exception!(
+    _internal,
     TableNotFoundError,
     HudiError,
     "No Hudi table at this location (no .hoodie/hoodie.properties)."
 );
 
-/// The runtime every call runs its futures on (one per process).
-pub(crate) fn runtime() -> &'static tokio::runtime::Runtime {
-    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
+/// The runtime every call runs its futures on: one per process, made again in a process
+/// forked from one that had it (a fork has none of its threads).
+pub(crate) fn runtime() -> Arc<tokio::runtime::Runtime> {
+    type Shared = Option<(u32, Arc<tokio::runtime::Runtime>)>;
+    static RUNTIME: Mutex<Shared> = Mutex::new(None);
+    let pid = std::process::id();
+    let mut slot = RUNTIME.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((owner, rt)) = slot.as_ref() {
+        if *owner == pid {
+            return rt.clone();
+        }
+    }
+    if let Some((_, inherited)) = slot.take() {
+        // The parent's runtime: its threads are not in this process, so it cannot be shut
+        // down here.
+        std::mem::forget(inherited);
+    }
+    let rt = Arc::new(
         tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .thread_name("hudi-rust")
             .build()
-            .expect("cannot start the async runtime")
-    })
+            .expect("cannot start the async runtime"),
+    );
+    *slot = Some((pid, rt.clone()));
+    rt
 }
 
 /// The Python exception of a library error.
@@ -70,8 +94,20 @@ pub(crate) fn py_err(e: hudi_core::HudiError) -> PyErr {
         }
         E::Schema { .. } => SchemaError::new_err(message),
         E::NotATable { .. } => TableNotFoundError::new_err(message),
+        E::AfterCommit { instant, .. } => after_commit_error(&instant, message),
         _ => HudiError::new_err(message),
     }
+}
+
+/// An `AfterCommitError` carrying the committed instant.
+pub(crate) fn after_commit_error(instant: &str, message: String) -> PyErr {
+    Python::attach(|py| {
+        let e = AfterCommitError::new_err(message);
+        if let Err(set) = e.value(py).setattr("instant", instant) {
+            return set;
+        }
+        e
+    })
 }
 
 #[pymodule]
@@ -82,6 +118,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("CommitConflictError", py.get_type::<CommitConflictError>())?;
     m.add("SchemaError", py.get_type::<SchemaError>())?;
     m.add("TableNotFoundError", py.get_type::<TableNotFoundError>())?;
+    m.add("AfterCommitError", py.get_type::<AfterCommitError>())?;
     m.add("SYNC_BUILT_IN", cfg!(feature = "sync"))?;
     m.add_function(wrap_pyfunction!(write::write, m)?)?;
     m.add_class::<table::RawTable>()?;

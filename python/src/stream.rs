@@ -4,21 +4,37 @@
 use arrow::array::{RecordBatch, RecordBatchReader};
 use arrow::datatypes::SchemaRef;
 use arrow::error::ArrowError;
+use std::sync::mpsc::{sync_channel, Receiver};
+
 use futures::stream::BoxStream;
 use futures::StreamExt;
 
 use crate::runtime;
 
+/// The batches of a read, pulled by whoever reads the exported stream: a task on our runtime
+/// drives the read one batch ahead, so a reader on any thread (one of another async runtime
+/// among them) only waits on a channel.
 pub struct ScanReader {
     schema: SchemaRef,
-    batches: BoxStream<'static, hudi_core::Result<RecordBatch>>,
+    batches: Receiver<hudi_core::Result<RecordBatch>>,
 }
 
 impl ScanReader {
     pub fn new(scan: hudi_core::TableScan) -> Self {
+        let (tx, rx) = sync_channel(1);
+        let mut batches: BoxStream<'static, _> = scan.batches;
+        runtime().spawn(async move {
+            while let Some(b) = batches.next().await {
+                // A worker waits for the consumer outside the scheduler; a dropped reader
+                // ends the read.
+                if tokio::task::block_in_place(|| tx.send(b)).is_err() {
+                    break;
+                }
+            }
+        });
         ScanReader {
             schema: scan.schema,
-            batches: scan.batches,
+            batches: rx,
         }
     }
 }
@@ -27,9 +43,22 @@ impl Iterator for ScanReader {
     type Item = Result<RecordBatch, ArrowError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        runtime()
-            .block_on(self.batches.next())
-            .map(|b| b.map_err(|e| ArrowError::ExternalError(Box::new(e))))
+        let b = match self.batches.recv().ok()? {
+            Ok(b) => b,
+            Err(e) => return Some(Err(ArrowError::ExternalError(Box::new(e)))),
+        };
+        // What crosses the C interface must be what the stream declared.
+        let declared = self.schema.fields().iter().map(|f| f.data_type());
+        if b.num_columns() != self.schema.fields().len()
+            || !declared.eq(b.columns().iter().map(|c| c.data_type()))
+        {
+            return Some(Err(ArrowError::SchemaError(format!(
+                "a batch of schema {} in a stream of schema {}",
+                b.schema(),
+                self.schema
+            ))));
+        }
+        Some(Ok(b))
     }
 }
 

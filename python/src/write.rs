@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use arrow_array::ffi_stream::RecordBatchStreamReader;
+use arrow_array::RecordBatchReader;
 use arrow_pyarrow::FromPyArrow;
 use hudi_core::config::table::TableType;
 use hudi_core::keygen::KeyGenKind;
@@ -15,7 +16,8 @@ use crate::convert::json_to_py;
 use crate::stream::input_stream;
 use crate::{py_err, runtime};
 
-/// What a new table is created with (ignored when the table exists).
+/// What a new table is created with (ignored when the table exists; so is `index`, which is
+/// the table's).
 struct Spec {
     record_key: Vec<String>,
     partition_by: Vec<String>,
@@ -134,29 +136,127 @@ pub fn write<'py>(
         buckets,
     };
     let reader = RecordBatchStreamReader::from_pyarrow_bound(data)?;
-    let metrics = py.detach(|| {
+    // Refused before anything is written when the catalog sync asked for cannot run.
+    let sync = sync::requested(&options)?;
+    let input_schema = reader.schema();
+    let report = py.detach(|| {
         runtime().block_on(async {
             let table = match Table::open_with_options(&table_uri, &storage_options).await {
                 Ok(t) => t,
                 Err(HudiError::NotATable { .. }) => {
-                    match builder(&table_uri, &spec, &storage_options) {
-                        Ok(b) => b.create().await.map_err(py_err)?,
-                        Err(e) => return Err(e),
-                    }
+                    // A new table is made for this input: its fields must be in it (a typo
+                    // would otherwise leave a table keyed on a column that does not exist).
+                    check_fields(&spec, &input_schema)?;
+                    let b = builder(&table_uri, &spec, &storage_options)?;
+                    b.create().await.map_err(py_err)?
                 }
                 Err(e) => return Err(py_err(e)),
             };
-            let mut w = table
+            let sync_options = options.clone();
+            let metrics = table
                 .write(op)
                 .with_options(options)
-                .with_partitions(partitions);
-            if let Some(i) = spec.index {
-                w = w.with_option("hoodie.index.type", i.name());
-            }
-            w.execute(Box::pin(input_stream(reader)))
+                .with_partitions(partitions)
+                .execute(Box::pin(input_stream(reader)))
                 .await
-                .map_err(py_err)
+                .map_err(py_err)?;
+            let mut report = metrics.to_json();
+            if sync {
+                report["meta_sync"] = sync::after_write(&table, &sync_options, &metrics).await?;
+            }
+            Ok(report)
         })
     })?;
-    json_to_py(py, &metrics.to_json())
+    json_to_py(py, &report)
+}
+
+/// Fails unless the record key, partition and precombine fields of a new table are columns
+/// of the input (custom key generator fields are `name:TYPE`).
+fn check_fields(spec: &Spec, schema: &arrow::datatypes::SchemaRef) -> PyResult<()> {
+    let partition_fields = spec
+        .partition_by
+        .iter()
+        .map(|p| p.split(':').next().unwrap_or(p).to_string());
+    let fields = spec
+        .record_key
+        .iter()
+        .cloned()
+        .chain(partition_fields)
+        .chain(spec.precombine.iter().cloned());
+    for f in fields {
+        if schema.field_with_name(&f).is_err() {
+            let columns: Vec<&str> = schema.fields().iter().map(|c| c.name().as_str()).collect();
+            return Err(crate::SchemaError::new_err(format!(
+                "the input has no column '{f}' (columns: {}); no table was created",
+                columns.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The catalog sync a write runs after its commit, as Hudi's writers do
+/// (`hoodie.datasource.meta.sync.enable`, `hoodie.datasource.hive_sync.enable`).
+#[cfg(feature = "sync")]
+mod sync {
+    use std::collections::BTreeMap;
+
+    use pyo3::exceptions::PyValueError;
+    use pyo3::PyResult;
+
+    /// Whether the options ask for a sync (refused now if they ask for one that cannot run).
+    pub fn requested(options: &BTreeMap<String, String>) -> PyResult<bool> {
+        hudi_glue_sync::requested_sync(options)
+            .map(|s| s.is_some())
+            .map_err(|e| PyValueError::new_err(e.to_string()))
+    }
+
+    pub async fn after_write(
+        table: &hudi_core::Table,
+        options: &BTreeMap<String, String>,
+        m: &hudi_core::WriteMetrics,
+    ) -> PyResult<serde_json::Value> {
+        match hudi_glue_sync::meta_sync(table, options).await {
+            Ok(o) => Ok(o.map_or(serde_json::Value::Null, |o| o.plan.to_json())),
+            Err(e) => Err(crate::after_commit_error(
+                m.instant.as_str(),
+                format!("{} committed, then the catalog sync failed: {e}", m.instant),
+            )),
+        }
+    }
+}
+
+#[cfg(not(feature = "sync"))]
+mod sync {
+    use std::collections::BTreeMap;
+
+    use pyo3::exceptions::PyValueError;
+    use pyo3::PyResult;
+
+    pub fn requested(options: &BTreeMap<String, String>) -> PyResult<bool> {
+        let asks = [
+            "hoodie.datasource.meta.sync.enable",
+            "hoodie.datasource.hive_sync.enable",
+        ]
+        .iter()
+        .any(|k| {
+            options
+                .get(*k)
+                .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        });
+        if asks {
+            return Err(PyValueError::new_err(
+                "catalog sync is not built into this package (the `sync` feature)",
+            ));
+        }
+        Ok(false)
+    }
+
+    pub async fn after_write(
+        _: &hudi_core::Table,
+        _: &BTreeMap<String, String>,
+        _: &hudi_core::WriteMetrics,
+    ) -> PyResult<serde_json::Value> {
+        Ok(serde_json::Value::Null)
+    }
 }

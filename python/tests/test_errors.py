@@ -83,3 +83,34 @@ def test_a_writer_that_cannot_get_the_table_lock_raises_commit_conflict(table_pa
     lock.unlink()
     m = write_hudi(table_path, rows(range(30), ts=6, note="retry"), options=occ, **SPEC)
     assert m["records_updated"] == 30
+
+
+def test_a_record_key_that_is_not_a_column_creates_no_table(tmp_path):
+    path = tmp_path / "t"
+    with pytest.raises(SchemaError, match="no column 'idx'"):
+        write_hudi(path, rows(range(3)), record_key="idx", partition_by="region", precombine="ts")
+    assert not (path / ".hoodie").exists()
+    # The corrected write creates the table as asked.
+    write_hudi(path, rows(range(3)), **SPEC)
+    assert HudiTable(path).properties()["hoodie.table.recordkey.fields"] == "id"
+
+
+def test_a_failure_after_the_commit_says_the_write_committed(table_path):
+    """The catalog sync after the commit cannot reach its metastore: AfterCommitError names
+    the committed instant, and the rows are in the table."""
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    sync = {
+        "hoodie.datasource.hive_sync.enable": "true",
+        "hoodie.datasource.hive_sync.mode": "hms",
+        "hoodie.datasource.hive_sync.metastore.uris": f"thrift://127.0.0.1:{port}",
+    }
+    with pytest.raises(hudi_rust.AfterCommitError) as e:
+        write_hudi(table_path, rows(range(5)), options=sync, **SPEC)
+    committed = [i for i in HudiTable(table_path).timeline() if i["state"] == "completed"]
+    assert e.value.instant == committed[-1]["instant"]
+    assert isinstance(e.value, HudiError)
+    assert len(HudiTable(table_path).read()) == 5

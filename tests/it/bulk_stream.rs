@@ -217,3 +217,25 @@ fn a_bad_row_in_the_middle_of_the_input_leaves_the_table_as_it_was() {
     assert_eq!(m.records_inserted, 100);
     assert!(m.rolled_back.is_empty(), "nothing to roll back");
 }
+
+#[test]
+fn a_partition_whose_rows_are_all_deletes_gets_no_file() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("t");
+    let t = rt.block_on(table(&path));
+    // Every row of `emea` (i % 3 == 2) is marked deleted.
+    let deleted: Vec<i64> = (0..3000).filter(|i| i % 3 == 2).collect();
+    let m = rt
+        .block_on(
+            t.write(WriteOperation::BulkInsert)
+                .execute_batches(vec![rows(0..3000, &deleted, None)]),
+        )
+        .expect("bulk insert");
+    assert_eq!(m.records_inserted, 2000);
+    assert_eq!(m.files_written, 2, "one file in each of amer and apac");
+    assert!(
+        !path.join("emea").exists(),
+        "no file, no partition for emea"
+    );
+}

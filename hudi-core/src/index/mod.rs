@@ -191,8 +191,9 @@ pub async fn lookup<'a>(
     for w in &mut wanted {
         w.seal();
     }
-    // Each file with the keys wanted there, looked into on several cores (a file's
-    // candidates are all its partition's keys).
+    // Each file with keys wanted there, looked into on several cores (a file's candidates
+    // are all its partition's keys).
+    relevant.retain(|(_, _, b)| !wanted[*b].is_empty());
     let looked = crate::io::parallel::each_file_group(relevant.len(), |i| {
         let (_, base, b) = relevant[i];
         lookup_file(

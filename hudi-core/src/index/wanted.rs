@@ -47,6 +47,10 @@ impl<'a> Wanted<'a> {
         hash_chains(&bytes, PRE, &mut self.pre);
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
     /// The numbers of every key.
     pub fn numbers(&self) -> &KeyMap<'a> {
         &self.numbers

@@ -8,7 +8,7 @@ use arrow::array::{
     new_null_array, Array, ArrayRef, AsArray, ListArray, MapArray, RecordBatch, RecordBatchOptions,
     StructArray,
 };
-use arrow::compute::cast;
+use arrow::compute::{cast, cast_with_options, CastOptions};
 use arrow::datatypes::{DataType, SchemaRef};
 
 use crate::error::{HudiError, Result};
@@ -44,8 +44,19 @@ pub fn align_batch(batch: &RecordBatch, target: &SchemaRef, ctx: &str) -> Result
     .map_err(|e| HudiError::arrow(ctx.to_string(), e))
 }
 
-/// Aligns one array to a target type.
+/// Aligns one array to a target type (a leaf value the type cannot hold becomes null, as a
+/// read of older files after a type change does).
 pub fn align_array(arr: &ArrayRef, target: &DataType, ctx: &str) -> Result<ArrayRef> {
+    align_with(arr, target, ctx, false)
+}
+
+/// Aligns one array to a target type; a leaf value the type cannot hold is a schema error
+/// naming `ctx` and both types (what a write does with its input: never a silent null).
+pub fn align_array_strict(arr: &ArrayRef, target: &DataType, ctx: &str) -> Result<ArrayRef> {
+    align_with(arr, target, ctx, true)
+}
+
+fn align_with(arr: &ArrayRef, target: &DataType, ctx: &str, strict: bool) -> Result<ArrayRef> {
     if arr.data_type() == target {
         return Ok(arr.clone());
     }
@@ -62,7 +73,7 @@ pub fn align_array(arr: &ArrayRef, target: &DataType, ctx: &str) -> Result<Array
             let children = tf
                 .iter()
                 .map(|f| match s.column_by_name(f.name()) {
-                    Some(c) => align_array(c, f.data_type(), ctx),
+                    Some(c) => align_with(c, f.data_type(), ctx, strict),
                     None => Ok(new_null_array(f.data_type(), s.len())),
                 })
                 .collect::<Result<Vec<_>>>()?;
@@ -72,7 +83,7 @@ pub fn align_array(arr: &ArrayRef, target: &DataType, ctx: &str) -> Result<Array
         }
         (DataType::List(_), DataType::List(tfield)) => {
             let l = arr.as_list::<i32>();
-            let child = align_array(l.values(), tfield.data_type(), ctx)?;
+            let child = align_with(l.values(), tfield.data_type(), ctx, strict)?;
             Ok(Arc::new(
                 ListArray::try_new(
                     tfield.clone(),
@@ -92,8 +103,8 @@ pub fn align_array(arr: &ArrayRef, target: &DataType, ctx: &str) -> Result<Array
                     reason: "map entries must be a struct".into(),
                 });
             };
-            let keys = align_array(m.keys(), ef[0].data_type(), ctx)?;
-            let values = align_array(m.values(), ef[1].data_type(), ctx)?;
+            let keys = align_with(m.keys(), ef[0].data_type(), ctx, strict)?;
+            let values = align_with(m.values(), ef[1].data_type(), ctx, strict)?;
             let st = StructArray::try_new(ef.clone(), vec![keys, values], None).map_err(err)?;
             Ok(Arc::new(
                 MapArray::try_new(
@@ -106,8 +117,24 @@ pub fn align_array(arr: &ArrayRef, target: &DataType, ctx: &str) -> Result<Array
                 .map_err(err)?,
             ))
         }
+        _ if strict => strict_cast(arr, target, ctx),
         _ => cast(arr, target).map_err(err),
     }
+}
+
+/// A cast that fails on a value the target type cannot hold.
+pub fn strict_cast(arr: &ArrayRef, target: &DataType, ctx: &str) -> Result<ArrayRef> {
+    let options = CastOptions {
+        safe: false,
+        ..Default::default()
+    };
+    cast_with_options(arr, target, &options).map_err(|e| HudiError::Schema {
+        context: ctx.to_string(),
+        reason: format!(
+            "the input's {} does not convert to the table's {target}: {e}",
+            arr.data_type()
+        ),
+    })
 }
 
 #[cfg(test)]

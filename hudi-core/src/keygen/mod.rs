@@ -419,8 +419,10 @@ impl KeyGenerator {
             partitions: Vec::new(),
         };
         if self.partition_parts.is_empty() {
-            out.partitions.push(String::new());
-            out.partition_of_row.resize(batch.num_rows(), 0);
+            if batch.num_rows() > 0 {
+                out.partitions.push(String::new());
+                out.partition_of_row.resize(batch.num_rows(), 0);
+            }
             return Ok(out);
         }
         let cols: Vec<(&PartitionPart, &ArrayRef)> = self
@@ -604,6 +606,11 @@ mod tests {
                 .map(|p| cols.partitions[*p as usize].as_str())
                 .collect();
             assert_eq!(paths, rows.partition_paths, "{c}");
+            // No rows, no partitions (a delete_partition of no rows names none).
+            assert!(
+                g.key_columns(&b.slice(0, 0)).unwrap().partitions.is_empty(),
+                "{c}"
+            );
             let mut distinct = rows.partition_paths.clone();
             distinct.dedup();
             assert!(

@@ -34,13 +34,13 @@ impl InstantTime {
         Ok(InstantTime(s.to_string()))
     }
 
-    /// The instant time for a UTC wall-clock moment, to the millisecond.
     /// A point in a table's history as Hudi's readers take it: an instant
     /// (`20261201153000123`), `0` or any run of zeros for "the beginning", or an ISO-8601 date
     /// or time (`2026-12-01`, `2026-12-01 15:30:00`, `2026-12-01T15:30:00.123`), re-spelled as
-    /// an instant in the timeline's own zone, as Hudi does. A time with an offset
-    /// (`2026-12-01T15:30:00+01:00`, `...Z`) is converted to UTC, the zone our writer's instants
-    /// are in.
+    /// an instant. A date or time without an offset is read as UTC, the zone of the instants
+    /// our writer makes (a table with `hoodie.table.timeline.timezone=LOCAL` names its
+    /// instants in the writer's local time: give those as instants); one with an offset
+    /// (`2026-12-01T15:30:00+01:00`, `...Z`) is converted to UTC.
     pub fn parse_point(s: &str) -> Result<Self> {
         use chrono::{DateTime, NaiveDate, NaiveDateTime};
         let s = s.trim();
@@ -68,6 +68,7 @@ impl InstantTime {
         Ok(InstantTime::from_datetime_utc(&t.and_utc()))
     }
 
+    /// The instant time for a UTC wall-clock moment, to the millisecond.
     pub fn from_datetime_utc(t: &chrono::DateTime<Utc>) -> Self {
         InstantTime(t.format("%Y%m%d%H%M%S%3f").to_string())
     }

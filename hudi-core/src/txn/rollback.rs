@@ -514,12 +514,17 @@ async fn read_plan(timeline: &Timeline, i: &TimelineInstant) -> Result<RollbackP
 /// it, its markers and its heartbeat. Log files that also hold other instants' blocks stay
 /// (readers skip blocks of instants that never completed).
 pub(crate) async fn purge_uncommitted(storage: &Storage, t: &InstantTime) -> Result<()> {
+    purge_files(storage, t).await?;
+    super::heartbeat::delete(storage, t).await
+}
+
+/// Deletes the files the pending instant `t` wrote, then its markers.
+pub(crate) async fn purge_files(storage: &Storage, t: &InstantTime) -> Result<()> {
     let files = files_of_pending(storage, t).await?;
     for f in &files.delete {
         storage.delete(f).await?;
     }
-    delete_markers(storage, t).await?;
-    super::heartbeat::delete(storage, t).await
+    delete_markers(storage, t).await
 }
 
 /// Finishes the interrupted rollback `i` from its plan.

@@ -33,6 +33,7 @@ use futures::{Stream, StreamExt};
 use crate::config::table::TableType;
 use crate::model::metadata::CommitMetadata;
 use crate::model::{with_meta_fields, Action};
+use crate::txn::concurrency::ConcurrencyConfig;
 use crate::txn::{policy, Transaction};
 
 use super::base_writer::BaseFileWriter;
@@ -67,6 +68,9 @@ pub(super) struct BulkContext<'a> {
     pub config: &'a WriteConfig,
     pub keygen: &'a KeyGenerator,
 }
+
+/// A file being stored: its partition and write stat when done.
+type Storing = JoinHandle<Result<(String, WriteStat)>>;
 
 /// A file being written.
 struct OpenFile {
@@ -130,15 +134,16 @@ pub(super) struct BulkInsert<'a> {
     partitions: Vec<Partition>,
     /// Files opened so far (the next one's task number).
     opened: usize,
-    /// Rows waiting in all partitions.
+    /// Rows waiting in all partitions, and their bytes.
     pending_rows: usize,
+    pending_bytes: usize,
     /// Input bytes written to a file at a time, at most: an eighth of the maximum file size
     /// (a file is checked against that size after each step, and so can pass it by a step).
     step_bytes: usize,
     /// The instant repeated (sliced for each piece).
     times: StringArray,
-    /// Files being stored.
-    closing: VecDeque<JoinHandle<Result<(String, WriteStat)>>>,
+    /// Files being stored, with the memory they hold.
+    closing: VecDeque<(usize, Storing)>,
     /// Write stats of the files written, with their partitions.
     stats: Vec<(String, WriteStat)>,
     /// The file groups written (for the transaction's conflict check).
@@ -159,6 +164,7 @@ impl<'a> BulkInsert<'a> {
             partitions: Vec::new(),
             opened: 0,
             pending_rows: 0,
+            pending_bytes: 0,
             step_bytes,
             times,
             closing: VecDeque::new(),
@@ -209,6 +215,9 @@ impl<'a> BulkInsert<'a> {
                 (batch, kept_keys.as_string::<i32>().clone(), of_row)
             }
         };
+        if batch.num_rows() == 0 {
+            return Ok(()); // every row was a delete: no file for them
+        }
         let ids: Vec<usize> = keys.partitions.iter().map(|p| self.partition(p)).collect();
         if ids.len() == 1 {
             return self.add(ids[0], batch, record_keys).await;
@@ -261,18 +270,24 @@ impl<'a> BulkInsert<'a> {
     }
 
     async fn add(&mut self, p: usize, data: RecordBatch, keys: StringArray) -> Result<()> {
+        if data.num_rows() == 0 {
+            return Ok(());
+        }
         let part = &mut self.partitions[p];
         let piece = Piece::new(data, keys);
         part.pending_rows += piece.data.num_rows();
         part.pending_bytes += piece.bytes;
         self.pending_rows += piece.data.num_rows();
+        self.pending_bytes += piece.bytes;
         part.pending.push(piece);
         if part.pending_rows >= CHUNK_ROWS || part.pending_bytes >= self.step_bytes {
             return self.flush(p).await;
         }
-        if self.pending_rows > PENDING_ROWS {
+        if self.pending_rows > PENDING_ROWS
+            || self.pending_bytes > self.ctx.config.spill_threshold / 2
+        {
             // Many partitions each short of a chunk: the one holding most goes now.
-            let most = (0..self.partitions.len()).max_by_key(|i| self.partitions[*i].pending_rows);
+            let most = (0..self.partitions.len()).max_by_key(|i| self.partitions[*i].pending_bytes);
             if let Some(i) = most {
                 self.flush(i).await?;
             }
@@ -287,6 +302,7 @@ impl<'a> BulkInsert<'a> {
     async fn flush(&mut self, p: usize) -> Result<()> {
         let pieces = std::mem::take(&mut self.partitions[p].pending);
         self.pending_rows -= self.partitions[p].pending_rows;
+        self.pending_bytes -= self.partitions[p].pending_bytes;
         self.partitions[p].pending_rows = 0;
         self.partitions[p].pending_bytes = 0;
         let mut step: Vec<Piece> = Vec::new();
@@ -303,17 +319,27 @@ impl<'a> BulkInsert<'a> {
         if !step.is_empty() {
             self.write_step(p, step).await?;
         }
-        let held: usize = self.open_files().map(|(_, f)| f.writer.memory_size()).sum();
-        if held > self.ctx.config.spill_threshold {
+        // Over the budget (open files, rows waiting, files being stored), the largest open
+        // files are closed until it holds.
+        while self.held() > self.ctx.config.spill_threshold {
             let largest = self
                 .open_files()
                 .max_by_key(|(_, f)| f.writer.memory_size())
                 .map(|(i, _)| i);
-            if let Some(i) = largest {
-                self.close(i).await?;
+            match largest {
+                Some(i) => self.close(i).await?,
+                None => break,
             }
         }
         Ok(())
+    }
+
+    /// Memory the write holds: open files, rows waiting for their partition's next step,
+    /// files being stored.
+    fn held(&self) -> usize {
+        let open: usize = self.open_files().map(|(_, f)| f.writer.memory_size()).sum();
+        let storing: usize = self.closing.iter().map(|(bytes, _)| bytes).sum();
+        open + self.pending_bytes + storing
     }
 
     /// Writes pieces of partition `p` into its open file (opened if needed), closed if it
@@ -441,7 +467,8 @@ impl<'a> BulkInsert<'a> {
             self.await_oldest().await?;
         }
         let storage = self.ctx.storage.clone();
-        self.closing.push_back(tokio::spawn(async move {
+        let bytes = f.writer.memory_size();
+        let task = tokio::spawn(async move {
             let rows = f.writer.rows() as i64;
             let rel = f.writer.rel.clone();
             let size = f.writer.finish(&storage).await? as i64;
@@ -462,12 +489,13 @@ impl<'a> BulkInsert<'a> {
                 ..Default::default()
             };
             Ok((partition, stat))
-        }));
+        });
+        self.closing.push_back((bytes, task));
         Ok(())
     }
 
     async fn await_oldest(&mut self) -> Result<()> {
-        if let Some(task) = self.closing.pop_front() {
+        if let Some((_, task)) = self.closing.pop_front() {
             let closed = task.await.map_err(|e| HudiError::Internal {
                 what: format!("storing a base file: {e}"),
             })??;
@@ -479,7 +507,7 @@ impl<'a> BulkInsert<'a> {
     /// Waits for the files being stored, whatever becomes of them (after a failure, before
     /// what was written is removed: none may land after).
     pub async fn settle(&mut self) {
-        while let Some(task) = self.closing.pop_front() {
+        while let Some((_, task)) = self.closing.pop_front() {
             let _ = task.await;
         }
     }
@@ -583,7 +611,7 @@ impl WriteBuilder {
         let (based, meta) = match written {
             Ok(w) => w,
             Err(e) => {
-                if let Err(r) = give_up(&self.storage, txn).await {
+                if let Err(r) = give_up(&self.storage, &opened.cc, txn).await {
                     log::warn!("removing what the failed write {t} wrote: {r}");
                 }
                 return Err(e);
@@ -611,9 +639,14 @@ impl WriteBuilder {
     }
 }
 
-/// Removes the files a failed write wrote (data files, markers), then its instant: nothing
-/// of it stays. Interrupted, it leaves a pending instant the next writer rolls back.
-async fn give_up(storage: &Storage, txn: Transaction) -> Result<()> {
-    crate::txn::rollback::purge_uncommitted(storage, txn.instant()).await?;
-    txn.abandon().await
+/// Removes the files a failed write wrote (data files, then markers), then its instant, and
+/// its heartbeat last: nothing of it stays. Beside concurrent writers, under the table lock
+/// (none of them takes it for a failed write meanwhile). Interrupted, it leaves a pending
+/// instant the next writer rolls back.
+async fn give_up(storage: &Storage, cc: &ConcurrencyConfig, txn: Transaction) -> Result<()> {
+    crate::txn::locked(storage, cc, async {
+        crate::txn::rollback::purge_files(storage, txn.instant()).await?;
+        txn.abandon().await
+    })
+    .await
 }

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch};
-use arrow::compute::{cast_with_options, CastOptions};
 use arrow::datatypes::{DataType, Field, FieldRef, Fields, Schema, SchemaRef, TimeUnit};
 use serde_json::{json, Value};
 
@@ -116,27 +115,13 @@ pub fn to_stored(batch: &RecordBatch, target: &SchemaRef) -> Result<RecordBatch>
         .map(|f| -> Result<ArrayRef> {
             match batch.column_by_name(f.name()) {
                 Some(c) if c.data_type() == f.data_type() => Ok(c.clone()),
-                Some(c) => crate::io::align::align_array(
-                    c,
-                    f.data_type(),
-                    &format!("column '{}'", f.name()),
-                )
-                .or_else(|_| {
-                    // A value the table's type cannot hold is the input's fault: a schema
-                    // error naming the column and both types (never a silent null).
-                    let strict = CastOptions {
-                        safe: false,
-                        ..Default::default()
-                    };
-                    cast_with_options(c, f.data_type(), &strict).map_err(|e| HudiError::Schema {
-                        context: format!("column '{}'", f.name()),
-                        reason: format!(
-                            "the input's {} does not convert to the table's {}: {e}",
-                            c.data_type(),
-                            f.data_type()
-                        ),
-                    })
-                }),
+                // A value the table's type cannot hold is the input's fault: a schema error
+                // naming the column and both types (never a silent null).
+                Some(c) => {
+                    let ctx = format!("column '{}'", f.name());
+                    crate::io::align::align_array_strict(c, f.data_type(), &ctx)
+                        .or_else(|_| crate::io::align::strict_cast(c, f.data_type(), &ctx))
+                }
                 None => Ok(arrow::array::new_null_array(
                     f.data_type(),
                     batch.num_rows(),

@@ -34,6 +34,8 @@ pub struct HadoopBloom {
     nb_hash: i32,
     vector_size: i32,
     bits: Vec<u8>,
+    /// `vector_size` as a fast divisor (each row of a read filter has its own header).
+    rem: FastRem,
 }
 
 impl HadoopBloom {
@@ -42,6 +44,7 @@ impl HadoopBloom {
             nb_hash,
             vector_size,
             bits: vec![0; (vector_size as usize).div_ceil(8)],
+            rem: FastRem::new(vector_size.max(0) as u32),
         }
     }
 
@@ -58,7 +61,7 @@ impl HadoopBloom {
 
     /// Whether the bits of a key's hashes are all set, the first of them given (`pre`, from
     /// [`hash_chains`]) and the rest hashed from `key` (`None`: only `pre` is checked).
-    fn contains_chain(&self, key: Option<&[u8]>, pre: &[i32], rem: FastRem) -> bool {
+    fn contains_chain(&self, key: Option<&[u8]>, pre: &[i32]) -> bool {
         let nb = self.nb_hash.max(0) as usize;
         let mut seed = 0;
         for j in 0..nb {
@@ -67,7 +70,7 @@ impl HadoopBloom {
                 (None, Some(key)) => murmur_hadoop(key, seed),
                 (None, None) => return true,
             };
-            let p = rem.position(seed);
+            let p = self.rem.position(seed);
             if self.bits[p >> 3] & (1 << (p & 7)) == 0 {
                 return false;
             }
@@ -76,9 +79,9 @@ impl HadoopBloom {
     }
 
     /// Sets the bits of a key's chained hashes (see [`hash_chains`]).
-    fn set_hashes(&mut self, hashes: &[i32], rem: FastRem) {
+    fn set_hashes(&mut self, hashes: &[i32]) {
         for h in hashes {
-            let p = rem.position(*h);
+            let p = self.rem.position(*h);
             self.bits[p >> 3] |= 1 << (p & 7);
         }
     }
@@ -109,6 +112,7 @@ impl HadoopBloom {
             nb_hash,
             vector_size,
             bits,
+            rem: FastRem::new(vector_size as u32),
         })
     }
 }
@@ -222,7 +226,6 @@ impl BloomFilter {
     /// hashed side by side.
     pub fn add_all(&mut self, keys: &[&str]) {
         let nb = self.nb_hash.max(0) as usize;
-        let rem = FastRem::new(self.vector_size.max(0) as u32);
         let mut hashes = Vec::new();
         let mut bytes: Vec<&[u8]> = Vec::with_capacity(keys.len().min(4096));
         for block in keys.chunks(4096) {
@@ -231,7 +234,7 @@ impl BloomFilter {
             hash_chains(&bytes, nb, &mut hashes);
             for i in 0..block.len() {
                 let row = self.next_row();
-                self.rows[row].set_hashes(&hashes[i * nb..(i + 1) * nb], rem);
+                self.rows[row].set_hashes(&hashes[i * nb..(i + 1) * nb]);
             }
         }
     }
@@ -271,9 +274,8 @@ impl BloomFilter {
     /// [`hash_chains`]): the rest of its hashes come from `key`, and with `key` `None` only
     /// `pre` is checked (a quick "no" that never touches the key).
     pub fn might_contain_hashed(&self, key: Option<&str>, pre: &[i32]) -> bool {
-        let rem = FastRem::new(self.vector_size.max(0) as u32);
         let key = key.map(str::as_bytes);
-        self.rows.iter().any(|r| r.contains_chain(key, pre, rem))
+        self.rows.iter().any(|r| r.contains_chain(key, pre))
     }
 
     /// The footer string: base64 of the Java `DataOutput` serialization.
