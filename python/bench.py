@@ -21,6 +21,9 @@ import subprocess
 import sys
 import time
 
+# The installed package, not its sources beside this script.
+sys.path = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
+
 SNAPPY = {"hoodie.parquet.compression.codec": "snappy", "hoodie.compact.inline": "false"}
 SPEC = dict(record_key="event_id", partition_by="country", precombine="ts")
 
