@@ -188,6 +188,31 @@ fn bucket_hashing_matches_hudi_0_15() {
             (0..24).step_by(5).map(|i| tricky(i, "")).collect(),
         );
     }
+    // Our bulk insert stores its input by partition and bucket, spilled to disk here (a
+    // threshold of one byte): each bucket's file group must hold exactly its keys, or
+    // Spark's upserts of the same keys would find them in the wrong file group.
+    for (name, mor) in [("bk_bulk_cow", false), ("bk_bulk_mor", true)] {
+        let mut spec = TableSpec::new(name, key_schema(), &["id", "name"])
+            .partitioned(&["region"], KeyGenKind::Complex)
+            .precombine("ts")
+            .buckets(4);
+        if mor {
+            spec = spec.mor();
+        }
+        let mut s = Scenario::created_by(&mut ctx, spec, Writer::Ours);
+        s.write_with(
+            Writer::Ours,
+            Op::BulkInsert,
+            (0..40).map(|i| tricky(i, "ours bulk")).collect(),
+            &[],
+            &[("hoodie.write.spill.threshold.bytes", "1")],
+        );
+        s.write(
+            Writer::Spark,
+            Op::Upsert,
+            (30..50).map(|i| tricky(i, "spark")).collect(),
+        );
+    }
     println!("bucket hashing: {}", ctx.summary());
 }
 

@@ -89,6 +89,11 @@ impl RowStore {
         self.len() == 0
     }
 
+    /// Batches stored so far (a segmented batch counts once per segment).
+    pub fn stored_batches(&self) -> u32 {
+        self.batches
+    }
+
     /// Whether the rows went to disk.
     pub fn spilled(&self) -> bool {
         !matches!(self.store, Store::Memory(_))

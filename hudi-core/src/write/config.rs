@@ -171,6 +171,15 @@ fn flag(o: &BTreeMap<String, String>, key: &ConfigKey) -> Result<bool> {
 }
 
 impl WriteConfig {
+    /// The fields the bucket index hashes: its own, else the record key fields.
+    pub fn hash_fields(&self, record_key_fields: &[String]) -> Vec<String> {
+        if self.bucket_hash_fields.is_empty() {
+            record_key_fields.to_vec()
+        } else {
+            self.bucket_hash_fields.clone()
+        }
+    }
+
     /// Parses table properties overlaid with write options.
     pub fn from_options(o: &BTreeMap<String, String>) -> Result<Self> {
         let codec_s = CODEC.get(o).unwrap_or("gzip");

@@ -197,6 +197,48 @@ fn bucket_group(
     }
 }
 
+/// Rows by partition path, each partition's rows in input order (a partition's name is
+/// copied once, not once a row).
+fn by_partition(prepared: &Prepared, rows: Vec<usize>) -> BTreeMap<String, Vec<usize>> {
+    let mut by_id: HashMap<u32, Vec<usize>> = HashMap::new();
+    for i in rows {
+        by_id
+            .entry(prepared.partition_index(i))
+            .or_default()
+            .push(i);
+    }
+    by_id
+        .into_iter()
+        .map(|(id, rows)| (prepared.partition_names()[id as usize].clone(), rows))
+        .collect()
+}
+
+/// Live rows by the file group of their bucket (and whether it exists), in file group order.
+/// A (partition, bucket) pair is looked up once, not once a row.
+fn by_bucket(
+    view: &FileSystemView,
+    prepared: &Prepared,
+    hash_fields: &[String],
+    num_buckets: u32,
+) -> Vec<((FileGroupId, bool), Vec<usize>)> {
+    let mut fresh: HashMap<(String, u32), String> = HashMap::new();
+    let mut slot: HashMap<(u32, u32), usize> = HashMap::new();
+    let mut out: Vec<((FileGroupId, bool), Vec<usize>)> = Vec::new();
+    for &i in &prepared.live {
+        let b = bucket_id(prepared.key(i), hash_fields, num_buckets);
+        let k = *slot
+            .entry((prepared.partition_index(i), b))
+            .or_insert_with(|| {
+                let group = bucket_group(view, prepared.partition(i), b, &mut fresh);
+                out.push((group, Vec::new()));
+                out.len() - 1
+            });
+        out[k].1.push(i);
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
 /// Plans the write. May rewrite `prepared.partitions` (global index without partition moves).
 pub async fn plan(
     storage: &Storage,
@@ -212,25 +254,15 @@ pub async fn plan(
         ctx: pc,
         groups: BTreeMap::new(),
     };
-    let mut inserts: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    // Rows to insert, grouped by partition once they are all known.
+    let mut insert_rows: Vec<usize> = Vec::new();
     let mut replaced = Vec::new();
     let bucketed = wc.index == IndexType::Bucket;
-    let hash_fields: Vec<String> = if wc.bucket_hash_fields.is_empty() {
-        pc.record_key_fields.to_vec()
-    } else {
-        wc.bucket_hash_fields.clone()
-    };
-    let mut fresh_buckets: HashMap<(String, u32), String> = HashMap::new();
+    let hash_fields = wc.hash_fields(pc.record_key_fields);
 
     if bucketed && !op.is_replace() {
         // Records go to their bucket's file group; no lookup is needed to route them.
-        let mut by_group: BTreeMap<(FileGroupId, bool), Vec<usize>> = BTreeMap::new();
-        for &i in &prepared.live {
-            let b = bucket_id(prepared.key(i), &hash_fields, wc.num_buckets);
-            let (id, exists) = bucket_group(view, prepared.partition(i), b, &mut fresh_buckets);
-            by_group.entry((id, exists)).or_default().push(i);
-        }
-        for ((id, exists), rows) in by_group {
+        for ((id, exists), rows) in by_bucket(view, prepared, &hash_fields, wc.num_buckets) {
             // A bulk insert starts new buckets with base files, as Java's bucket bulk-insert
             // writer does; other writes start them with logs (the bucket index indexes logs).
             let fresh_base = op == WriteOperation::BulkInsert && !exists;
@@ -268,18 +300,18 @@ pub async fn plan(
             };
             let g = group_entry(&mut groups, view, &id);
             for i in rows {
-                let key = prepared.key(i).to_string();
-                if prepared.deletes[i] {
-                    if present.contains(&key) {
-                        g.changes.insert(
-                            key,
-                            Change::Delete((op != WriteOperation::Delete).then_some(i)),
-                        );
+                let key = prepared.key(i);
+                if !present.contains(key) {
+                    if !prepared.deletes[i] {
+                        g.inserts.push(i);
                     }
-                } else if present.contains(&key) {
-                    g.changes.insert(key, Change::Update(i));
+                } else if prepared.deletes[i] {
+                    g.changes.insert(
+                        key.to_string(),
+                        Change::Delete((op != WriteOperation::Delete).then_some(i)),
+                    );
                 } else {
-                    g.inserts.push(i);
+                    g.changes.insert(key.to_string(), Change::Update(i));
                 }
             }
         }
@@ -387,10 +419,7 @@ pub async fn plan(
                             None,
                             &loc.group.partition,
                         );
-                        inserts
-                            .entry(prepared.partition(i).to_string())
-                            .or_default()
-                            .push(i);
+                        insert_rows.push(i);
                     }
                     Some(loc) => {
                         prepared.set_partition(i, &loc.group.partition);
@@ -402,10 +431,7 @@ pub async fn plan(
                                 .insert(key, Change::Update(i));
                         }
                     }
-                    None => inserts
-                        .entry(prepared.partition(i).to_string())
-                        .or_default()
-                        .push(i),
+                    None => insert_rows.push(i),
                 }
             }
         }
@@ -413,17 +439,11 @@ pub async fn plan(
         | WriteOperation::BulkInsert
         | WriteOperation::InsertOverwrite
         | WriteOperation::InsertOverwriteTable => {
-            for &i in &prepared.live {
-                if !prepared.deletes[i] {
-                    inserts
-                        .entry(prepared.partition(i).to_string())
-                        .or_default()
-                        .push(i);
-                }
-            }
+            insert_rows.extend(prepared.live.iter().filter(|&&i| !prepared.deletes[i]));
         }
         WriteOperation::DeletePartition => {}
     }
+    let inserts = by_partition(prepared, insert_rows);
 
     match op {
         WriteOperation::InsertOverwrite => {

@@ -7,6 +7,7 @@ use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::SchemaRef;
 
 use crate::error::{HudiError, Result};
+use crate::index::bucket::bucket_id;
 use crate::keygen::KeyGenerator;
 use crate::model::{OrderingValue, IS_DELETED_FIELD};
 
@@ -69,6 +70,9 @@ pub struct Prepared {
     /// Partition paths numbered as they first appear: rows are stored by partition, so that
     /// a file group's rows are read back without the rest of the input.
     partition_ids: HashMap<String, u32, ahash::RandomState>,
+    /// With the bucket index: the hash fields and buckets per partition. Rows are then
+    /// stored by partition and bucket, each bucket being one file group.
+    buckets: Option<(Vec<String>, u32)>,
 }
 
 impl Prepared {
@@ -86,6 +90,11 @@ impl Prepared {
     /// The partition path of row `i`.
     pub fn partition(&self, i: usize) -> &str {
         &self.partition_names[self.partitions[i] as usize]
+    }
+
+    /// The number of row `i`'s partition in [`Self::partition_names`].
+    pub fn partition_index(&self, i: usize) -> u32 {
+        self.partitions[i]
     }
 
     /// Every partition path of the input, in order of first appearance.
@@ -133,7 +142,15 @@ impl Prepared {
             track_ordering,
             live: Vec::new(),
             partition_ids: HashMap::default(),
+            buckets: None,
         }
+    }
+
+    /// Stores rows by bucket as well as by partition (`hash_fields`, `num_buckets` of the
+    /// bucket index): a bucket's rows are then read back alone.
+    pub fn with_buckets(mut self, hash_fields: Vec<String>, num_buckets: u32) -> Self {
+        self.buckets = Some((hash_fields, num_buckets.max(1)));
+        self
     }
 
     /// Converts, keys and stores one input batch. `all_deletes` marks every row a delete.
@@ -186,6 +203,18 @@ impl Prepared {
         }
         self.partitions.extend_from_slice(&segments);
         self.live.extend(start..start + n);
+        let segments = match &self.buckets {
+            // A segment per partition and bucket (a collision only costs locality).
+            Some((fields, n_buckets)) => segments
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    let b = bucket_id(self.keys.get(start + i), fields, *n_buckets);
+                    p.wrapping_mul(*n_buckets).wrapping_add(b)
+                })
+                .collect(),
+            None => segments,
+        };
         self.rows.push_segmented(batch, Some(&segments))
     }
 
@@ -216,5 +245,87 @@ impl Prepared {
         let mut keep: Vec<usize> = winner.into_values().collect();
         keep.sort_unstable();
         self.live = keep;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::sync::Arc;
+
+    use arrow::array::{Int64Array, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+
+    use super::*;
+    use crate::config::properties;
+    use crate::config::table::TableConfig;
+
+    fn keygen() -> KeyGenerator {
+        let text =
+            "hoodie.table.name=t\nhoodie.table.version=6\nhoodie.table.recordkey.fields=id\n\
+                    hoodie.table.partition.fields=p\n\
+                    hoodie.table.keygenerator.class=org.apache.hudi.keygen.SimpleKeyGenerator";
+        let config = TableConfig::from_properties(properties::parse(text), "t").unwrap();
+        KeyGenerator::from_table(&config, &BTreeMap::new()).unwrap()
+    }
+
+    fn input(from: i64, n: i64) -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Utf8, false),
+            Field::new("p", DataType::Utf8, false),
+            Field::new("v", DataType::Int64, false),
+        ]));
+        let ids: Vec<String> = (from..from + n).map(|i| format!("k{i}")).collect();
+        let parts: Vec<&str> = (from..from + n)
+            .map(|i| if i % 3 == 0 { "a" } else { "b" })
+            .collect();
+        RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(StringArray::from(ids)),
+                Arc::new(StringArray::from(parts)),
+                Arc::new(Int64Array::from_iter_values(from..from + n)),
+            ],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn bucketed_rows_are_stored_by_partition_and_bucket_and_read_back_whole() {
+        let schema = input(0, 1).schema();
+        let fields = vec!["id".to_string()];
+        // Threshold 0: every batch spills, as a large input's would.
+        let mut p = Prepared::with_ordering(schema, 0, true).with_buckets(fields.clone(), 4);
+        for from in [0, 500] {
+            p.push(&input(from, 500), &keygen(), Some("v"), false)
+                .unwrap();
+        }
+        p.seal().unwrap();
+        assert!(p.rows.spilled());
+        let mut groups: BTreeMap<(String, u32), Vec<usize>> = BTreeMap::new();
+        for i in 0..p.len() {
+            let b = bucket_id(p.key(i), &fields, 4);
+            groups
+                .entry((p.partition(i).to_string(), b))
+                .or_default()
+                .push(i);
+        }
+        assert_eq!(groups.len(), 8, "2 partitions x 4 buckets");
+        // One stored batch per input batch and (partition, bucket): a bucket's rows never
+        // share a batch with another bucket's.
+        assert_eq!(p.rows.stored_batches(), 16);
+        let mut seen = BTreeSet::new();
+        for ((part, bucket), rows) in &groups {
+            let got = p.rows.take(rows).unwrap();
+            let ids = got.column(0).as_string::<i32>();
+            let parts = got.column(1).as_string::<i32>();
+            for (k, &i) in rows.iter().enumerate() {
+                assert_eq!(ids.value(k), p.key(i));
+                assert_eq!(parts.value(k), part);
+                assert_eq!(bucket_id(ids.value(k), &fields, 4), *bucket);
+                assert!(seen.insert(ids.value(k).to_string()));
+            }
+        }
+        assert_eq!(seen.len(), 1000);
     }
 }

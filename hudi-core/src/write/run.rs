@@ -80,6 +80,12 @@ impl WriteBuilder {
         let mut prepared = self
             .prepare(config, &wc, write_schema.clone(), first, rest)
             .await?;
+        log::debug!(
+            "{} rows prepared after {:?} (spilled: {})",
+            prepared.len(),
+            started.elapsed(),
+            prepared.rows.spilled()
+        );
 
         let partitions_to_drop = self.partitions_to_drop(&wc, &prepared)?;
         let merge_on_read = config.table_type == TableType::MergeOnRead;
@@ -185,6 +191,12 @@ impl WriteBuilder {
                 return Err(e);
             }
         };
+        log::debug!(
+            "{t} planned after {:?}: {} base file groups, {} log file groups",
+            started.elapsed(),
+            p.groups.len(),
+            p.logs.len()
+        );
         let mut metrics = WriteMetrics::new(t.clone(), self.operation, opened.rolled_back.clone());
         let written = async {
             txn.start(json_bytes(&plan::workload_profile(&p, self.operation))?)
@@ -203,6 +215,7 @@ impl WriteBuilder {
             json_bytes(&meta)
         }
         .await;
+        log::debug!("{t} files written after {:?}", started.elapsed());
         let committed = match written {
             Ok(meta) => txn.commit(meta).await,
             Err(e) => {
@@ -432,6 +445,10 @@ impl WriteBuilder {
         ) && !dedup
             && wc.index != IndexType::Bucket;
         let mut prepared = Prepared::with_ordering(write_schema, wc.spill_threshold, !plain_insert);
+        if wc.index == IndexType::Bucket {
+            prepared =
+                prepared.with_buckets(wc.hash_fields(&config.record_key_fields), wc.num_buckets);
+        }
         if let Some(b) = &first {
             prepared.push(b, &keygen, ordering, all_deletes)?;
         }
