@@ -239,3 +239,61 @@ fn a_partition_whose_rows_are_all_deletes_gets_no_file() {
         "no file, no partition for emea"
     );
 }
+
+/// An input whose every batch touches a thousand partitions (a few rows each) keeps its small
+/// pieces joined per partition instead of opening a file for each partition as they come:
+/// one file per partition, however the rows arrive, within a small memory budget.
+#[test]
+fn an_input_spread_over_many_partitions_writes_one_file_per_partition() {
+    let Some((_, mut oracle, rt)) = support::oracle::setup("bulk_stream_many_partitions") else {
+        return;
+    };
+    const PARTS: i64 = 1000;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("t");
+    let t = rt.block_on(table(&path));
+    let batch = |ids: std::ops::Range<i64>| {
+        RecordBatch::try_new(
+            Arc::new(Schema::new(vec![
+                Field::new("id", DataType::Utf8, false),
+                Field::new("ts", DataType::Int64, false),
+                Field::new("region", DataType::Utf8, false),
+            ])),
+            vec![
+                Arc::new(StringArray::from_iter_values(
+                    ids.clone().map(|i| format!("k{i:06}")),
+                )) as ArrayRef,
+                Arc::new(Int64Array::from_iter_values(ids.clone())),
+                Arc::new(StringArray::from_iter_values(
+                    ids.map(|i| format!("r{:04}", i % PARTS)),
+                )),
+            ],
+        )
+        .expect("batch")
+    };
+    // 20 rows a partition, in 40 batches of 500 rows: 20,000 pieces of one row, whose
+    // arrays alone would pass the 8 MB the budget lets rows wait in.
+    let n = 20 * PARTS;
+    let batches: Vec<RecordBatch> = (0..n).step_by(500).map(|s| batch(s..s + 500)).collect();
+    let m = rt
+        .block_on(
+            t.write(WriteOperation::BulkInsert)
+                .with_option("hoodie.write.spill.threshold.bytes", "16000000")
+                .with_option("hoodie.index.bloom.num_entries", "100")
+                .execute_batches(batches),
+        )
+        .expect("bulk insert");
+    assert_eq!(m.records_inserted, n as u64);
+    let files = base_files(&path);
+    assert_eq!(m.files_written, PARTS as u64, "one file per partition");
+    let mut dirs: Vec<_> = files.iter().map(|f| f.parent().expect("dir")).collect();
+    dirs.sort();
+    dirs.dedup();
+    assert_eq!(dirs.len(), files.len(), "a partition with two files");
+    let hudi_rs = oracle.rows(&path, "snapshot", json!({}));
+    assert_eq!(hudi_rs.len(), n as usize, "hudi-rs");
+    for r in &hudi_rs {
+        let i: i64 = r["id"].as_str().expect("id")[1..].parse().expect("n");
+        assert_eq!(r["_hoodie_partition_path"], format!("r{:04}", i % PARTS));
+    }
+}

@@ -207,7 +207,7 @@ impl ParquetBuffer {
             .columns
             .as_ref()
             .map_or(0, |cols| cols.iter().map(|c| c.memory_size()).sum());
-        self.file.bytes_written() + columns
+        self.file.inner().allocated().max(self.file.bytes_written()) + columns
     }
 
     /// Bytes written plus the buffered (not yet flushed) estimate.
@@ -306,17 +306,26 @@ impl ParquetBuffer {
     }
 }
 
-/// Bytes of a file written into memory in blocks of [`Blocks::SIZE`]: growing never copies
-/// what was written (a `Vec` doubling its capacity copies it all again, and faults in fresh
-/// pages each time), and the parts are stored as they are.
+/// Bytes of a file written into memory in blocks: growing never copies what was written (a
+/// `Vec` doubling its capacity copies it all again, and faults in fresh pages each time), and
+/// the parts are stored as they are. Blocks start at [`Blocks::FIRST`] and double up to
+/// [`Blocks::SIZE`], so that a small file (one of thousands open at once) holds little.
 #[derive(Default)]
 pub struct Blocks {
     done: Vec<Bytes>,
     current: Vec<u8>,
+    /// Bytes allocated: the finished blocks and the current one's capacity.
+    allocated: usize,
 }
 
 impl Blocks {
+    pub const FIRST: usize = 64 << 10;
     pub const SIZE: usize = 4 << 20;
+
+    /// Bytes the blocks hold in memory (written or reserved).
+    pub fn allocated(&self) -> usize {
+        self.allocated
+    }
 
     pub fn into_parts(mut self) -> Vec<Bytes> {
         if !self.current.is_empty() {
@@ -325,6 +334,13 @@ impl Blocks {
         }
         self.done
     }
+
+    fn next_block(&self) -> usize {
+        match self.done.last() {
+            None => Self::FIRST,
+            Some(last) => (last.len() * 2).min(Self::SIZE),
+        }
+    }
 }
 
 impl std::io::Write for Blocks {
@@ -332,7 +348,9 @@ impl std::io::Write for Blocks {
         let n = buf.len();
         while !buf.is_empty() {
             if self.current.capacity() == 0 {
-                self.current = Vec::with_capacity(Self::SIZE);
+                let size = self.next_block();
+                self.current = Vec::with_capacity(size);
+                self.allocated += self.current.capacity();
             }
             let take = (self.current.capacity() - self.current.len()).min(buf.len());
             self.current.extend_from_slice(&buf[..take]);
@@ -407,4 +425,36 @@ fn encode_parallel(
         }
         result
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    #[test]
+    fn blocks_start_small_double_and_keep_every_byte() {
+        let mut b = Blocks::default();
+        b.write_all(b"PAR1").unwrap();
+        assert_eq!(
+            b.allocated(),
+            Blocks::FIRST,
+            "a new file holds one small block"
+        );
+        let data: Vec<u8> = (0..20_000_000u32).map(|i| (i % 251) as u8).collect();
+        for chunk in data.chunks(1_000_003) {
+            b.write_all(chunk).unwrap();
+        }
+        let allocated = b.allocated();
+        let parts = b.into_parts();
+        let sizes: Vec<usize> = parts.iter().map(Bytes::len).collect();
+        assert_eq!(sizes[0], Blocks::FIRST);
+        assert_eq!(sizes[1], 2 * Blocks::FIRST);
+        assert!(sizes.iter().all(|s| *s <= Blocks::SIZE), "{sizes:?}");
+        let all = concat(&parts);
+        assert_eq!(&all[..4], b"PAR1");
+        assert!(all[4..] == data[..], "bytes lost or reordered");
+        assert!(allocated >= all.len() && allocated < all.len() + Blocks::SIZE);
+    }
 }

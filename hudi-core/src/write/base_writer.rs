@@ -145,9 +145,10 @@ impl BaseFileWriter {
         self.writer.write_all(&out, &self.settings, side)
     }
 
-    /// Memory the file holds while it is written.
+    /// Memory the file holds while it is written: its bytes and encoders, its Bloom filter,
+    /// its file-name column.
     pub fn memory_size(&self) -> usize {
-        self.writer.memory_size()
+        self.writer.memory_size() + self.bloom.memory_size() + self.names.get_buffer_memory_size()
     }
 
     /// Bytes written plus the estimate of those buffered.

@@ -48,7 +48,9 @@ use super::{json_bytes, write_partition_metadata, write_token, WriteBuilder, Wri
 const CHUNK_ROWS: usize = 65_536;
 
 /// Rows waiting in all partitions at most: past it, the partition holding most is written.
-const PENDING_ROWS: usize = 4 * CHUNK_ROWS;
+/// Rows of many small partitions wait until the end of the input (or the memory budget), so
+/// that each partition's file is written at once rather than a few rows at a time.
+const PENDING_ROWS: usize = 16 * CHUNK_ROWS;
 
 /// Files being stored at once while the next rows are encoded.
 const CLOSING: usize = 2;
@@ -90,10 +92,27 @@ struct Piece {
     bytes: usize,
 }
 
+/// What an array costs beyond its values (its structs and the allocations of its buffers):
+/// it matters for the many small pieces of an input spread over thousands of partitions.
+const ARRAY_OVERHEAD: usize = 256;
+
 impl Piece {
     fn new(data: RecordBatch, keys: StringArray) -> Self {
-        let bytes = logical_size(&data) + keys.to_data().get_slice_memory_size().unwrap_or(0);
+        let bytes = logical_size(&data)
+            + keys.to_data().get_slice_memory_size().unwrap_or(0)
+            + ARRAY_OVERHEAD * (data.num_columns() + 1);
         Piece { data, keys, bytes }
+    }
+
+    /// The rows of `pieces` (at least one, all of one schema) in one piece.
+    fn concat(pieces: Vec<Piece>) -> Result<Piece> {
+        let err = |e| HudiError::arrow("joining rows of a partition", e);
+        let schema = pieces[0].data.schema();
+        let data =
+            arrow::compute::concat_batches(&schema, pieces.iter().map(|p| &p.data)).map_err(err)?;
+        let keys: Vec<&dyn Array> = pieces.iter().map(|p| &p.keys as &dyn Array).collect();
+        let keys = arrow::compute::concat(&keys).map_err(err)?;
+        Ok(Piece::new(data, keys.as_string::<i32>().clone()))
     }
 
     /// The piece in slices of about `bytes` each.
@@ -134,9 +153,10 @@ pub(super) struct BulkInsert<'a> {
     partitions: Vec<Partition>,
     /// Files opened so far (the next one's task number).
     opened: usize,
-    /// Rows waiting in all partitions, and their bytes.
+    /// Rows waiting in all partitions, their bytes, and the pieces they are in.
     pending_rows: usize,
     pending_bytes: usize,
+    pending_pieces: usize,
     /// Input bytes written to a file at a time, at most: an eighth of the maximum file size
     /// (a file is checked against that size after each step, and so can pass it by a step).
     step_bytes: usize,
@@ -150,8 +170,9 @@ pub(super) struct BulkInsert<'a> {
     touched: Vec<FileGroupId>,
 }
 
+/// `value` `n` times.
 fn repeated(value: &str, n: usize) -> StringArray {
-    StringArray::from_iter_values(std::iter::repeat_n(value, n.max(CHUNK_ROWS)))
+    StringArray::from_iter_values(std::iter::repeat_n(value, n))
 }
 
 impl<'a> BulkInsert<'a> {
@@ -165,6 +186,7 @@ impl<'a> BulkInsert<'a> {
             opened: 0,
             pending_rows: 0,
             pending_bytes: 0,
+            pending_pieces: 0,
             step_bytes,
             times,
             closing: VecDeque::new(),
@@ -263,7 +285,8 @@ impl<'a> BulkInsert<'a> {
             pending_bytes: 0,
             file: None,
             has_metadata: false,
-            paths: repeated(path, CHUNK_ROWS),
+            // Grown as its pieces need (thousands of partitions may be open at once).
+            paths: repeated(path, 1),
         });
         self.ids.insert(path.to_string(), self.partitions.len() - 1);
         self.partitions.len() - 1
@@ -280,12 +303,19 @@ impl<'a> BulkInsert<'a> {
         self.pending_rows += piece.data.num_rows();
         self.pending_bytes += piece.bytes;
         part.pending.push(piece);
+        self.pending_pieces += 1;
         if part.pending_rows >= CHUNK_ROWS || part.pending_bytes >= self.step_bytes {
             return self.flush(p).await;
         }
-        if self.pending_rows > PENDING_ROWS
-            || self.pending_bytes > self.ctx.config.spill_threshold / 2
-        {
+        let over = |b: &Self| {
+            b.pending_rows > PENDING_ROWS || b.pending_bytes > b.ctx.config.spill_threshold / 2
+        };
+        if over(self) && self.pending_pieces > 2 * self.partitions.len() {
+            // Many small pieces (an input spread over many partitions): each partition's are
+            // joined into one, which holds far less than they did.
+            self.coalesce()?;
+        }
+        if over(self) {
             // Many partitions each short of a chunk: the one holding most goes now.
             let most = (0..self.partitions.len()).max_by_key(|i| self.partitions[*i].pending_bytes);
             if let Some(i) = most {
@@ -295,12 +325,28 @@ impl<'a> BulkInsert<'a> {
         Ok(())
     }
 
+    /// Joins each partition's waiting pieces into one.
+    fn coalesce(&mut self) -> Result<()> {
+        for part in &mut self.partitions {
+            if part.pending.len() < 2 {
+                continue;
+            }
+            let joined = Piece::concat(std::mem::take(&mut part.pending))?;
+            self.pending_bytes = self.pending_bytes - part.pending_bytes + joined.bytes;
+            part.pending_bytes = joined.bytes;
+            part.pending.push(joined);
+        }
+        self.pending_pieces = self.partitions.iter().map(|p| p.pending.len()).sum();
+        Ok(())
+    }
+
     /// Writes partition `p`'s pending rows into its open file, a step at a time (see
     /// [`BulkInsert::step_bytes`]): a file is closed once it reaches the maximum size and the
     /// rest go to a new one. Then, if the open files hold more than the memory budget, the
     /// largest is closed.
     async fn flush(&mut self, p: usize) -> Result<()> {
         let pieces = std::mem::take(&mut self.partitions[p].pending);
+        self.pending_pieces -= pieces.len();
         self.pending_rows -= self.partitions[p].pending_rows;
         self.pending_bytes -= self.partitions[p].pending_bytes;
         self.partitions[p].pending_rows = 0;
@@ -347,6 +393,12 @@ impl<'a> BulkInsert<'a> {
     async fn write_step(&mut self, p: usize, pieces: Vec<Piece>) -> Result<()> {
         if self.partitions[p].file.is_none() {
             self.open(p).await?;
+        }
+        let most = pieces.iter().map(|x| x.data.num_rows()).max().unwrap_or(0);
+        let part = &mut self.partitions[p];
+        if part.paths.len() < most {
+            let n = (part.paths.len() * 2).clamp(most, CHUNK_ROWS.max(most));
+            part.paths = repeated(&part.path, n);
         }
         let part = &self.partitions[p];
         let file = part.file.as_ref().expect("opened above");

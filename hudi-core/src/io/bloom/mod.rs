@@ -217,6 +217,11 @@ impl BloomFilter {
         self.kind
     }
 
+    /// Bytes the filter's bit vectors hold.
+    pub fn memory_size(&self) -> usize {
+        self.rows.iter().map(|r| r.bits.len()).sum()
+    }
+
     pub fn add(&mut self, key: &str) {
         let row = self.next_row();
         self.rows[row].add(key.as_bytes());
