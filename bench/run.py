@@ -31,6 +31,7 @@ TARGETS = [
     ("upsert_cow_bloom", "delta_merge", 2.0),
     ("upsert_cow_bloom", "spark:upsert_cow_bloom", 5.0),
     ("bulk_insert_mor", "spark:bulk_insert_mor", 5.0),
+    ("bulk_insert_mor_bucket", None, None),
     ("upsert_mor_bloom", "delta_merge", 10.0),
     ("upsert_mor_bloom", "spark:upsert_mor_bloom", 5.0),
     ("upsert_mor_bucket", "delta_merge", 10.0),
@@ -45,6 +46,7 @@ TARGETS = [
     ("compaction_mor", "pyarrow_rewrite", 0.7),
     ("compaction_mor", "spark:compaction_mor", 5.0),
     ("clean_cow", None, None),
+    ("p7000_bulk_insert_mor", None, None),
     ("p7000_upsert_mor", None, None),
 ]
 
