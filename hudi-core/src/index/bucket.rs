@@ -73,19 +73,15 @@ fn key_hash(record_key: &str, hash_fields: &[String]) -> i32 {
     }
     let mut h = 1i32;
     for part in java_split_commas(record_key) {
-        let value = match part.split_once(':') {
-            None => part,
-            Some((f, v)) => {
-                if !hash_fields.is_empty() && !hash_fields.iter().any(|h| h == f) {
-                    continue;
-                }
-                v
+        let e = match part.split_once(':') {
+            // A part without a field name hashes as it is, placeholders included.
+            None => string_hash(part),
+            Some((f, _)) if !hash_fields.is_empty() && !hash_fields.iter().any(|h| h == f) => {
+                continue;
             }
-        };
-        // `__null__` hashes as a null element, `__empty__` as "": both 0.
-        let e = match value {
-            "__null__" | "__empty__" => 0,
-            v => string_hash(v),
+            // `__null__` hashes as a null element, `__empty__` as "": both 0.
+            Some((_, "__null__" | "__empty__")) => 0,
+            Some((_, v)) => string_hash(v),
         };
         h = h.wrapping_mul(31).wrapping_add(e);
     }
@@ -162,6 +158,10 @@ mod tests {
                 "x,id:2",
                 "id:,name:",
                 "other:5,id:5",
+                "id:1,__null__",
+                "x,__empty__,id:2",
+                "__null__",
+                "id:__null__,__empty__",
             ] {
                 assert_eq!(
                     key_hash(key, &fields),
