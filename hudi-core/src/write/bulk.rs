@@ -50,7 +50,7 @@ const CHUNK_ROWS: usize = 65_536;
 /// Rows waiting in all partitions at most: past it, the partition holding most is written.
 /// Rows of many small partitions wait until the end of the input (or the memory budget), so
 /// that each partition's file is written at once rather than a few rows at a time.
-const PENDING_ROWS: usize = 16 * CHUNK_ROWS;
+const PENDING_ROWS: usize = 64 * CHUNK_ROWS;
 
 /// Files being stored at once while the next rows are encoded.
 const CLOSING: usize = 2;
