@@ -1,6 +1,6 @@
 //! `hudi compaction`: schedule, run and show compactions of merge-on-read tables.
 
-use hudi_core::services::compaction::ScheduleOutcome;
+use hudi_core::services::compaction::{PendingRun, ScheduleOutcome};
 use hudi_core::Report;
 use hudi_core::{InstantTime, Table};
 use serde_json::json;
@@ -143,21 +143,6 @@ async fn schedule(c: Common, force: bool) -> Result<(), CliError> {
 async fn execute(c: Common, at: Option<String>, schedule_first: bool) -> Result<(), CliError> {
     let table = open(&c).await?;
     let options: std::collections::BTreeMap<String, String> = c.options.iter().cloned().collect();
-    if schedule_first && at.is_none() && pending(&table).await?.is_empty() {
-        let s = table
-            .compaction()
-            .with_options(options.clone())
-            .with_force(true)
-            .schedule()
-            .await?;
-        if let ScheduleOutcome::NothingToCompact { reason } = s {
-            if c.json {
-                return print_json(&json!({"compacted": null, "nothing_to_compact": reason}));
-            }
-            println!("nothing to compact: {reason}");
-            return Ok(());
-        }
-    }
     let (bar, progress) = crate::progress::Bar::new();
     let mut b = table
         .compaction()
@@ -166,9 +151,24 @@ async fn execute(c: Common, at: Option<String>, schedule_first: bool) -> Result<
     if let Some(t) = &at {
         b = b.with_instant(instant(t)?);
     }
-    let out = b.run().await;
+    let out = if schedule_first {
+        b.run_or_schedule().await
+    } else {
+        b.run().await.map(PendingRun::Ran)
+    };
     bar.finish();
-    let out = out?;
+    let out = match out? {
+        PendingRun::Ran(out) => out,
+        nothing @ PendingRun::NothingToCompact { .. } => {
+            if c.json {
+                return print_json(&nothing.to_json());
+            }
+            if let PendingRun::NothingToCompact { reason } = nothing {
+                println!("nothing to compact: {reason}");
+            }
+            return Ok(());
+        }
+    };
     if c.json {
         return print_json(&out.to_json());
     }

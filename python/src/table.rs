@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, HashMap};
 use arrow::array::RecordBatchReader;
 use arrow_pyarrow::{IntoPyArrow, ToPyArrow};
 use hudi_core::services::clean::config::CleanPolicy;
-use hudi_core::services::compaction::plan::ScheduleOutcome;
 use hudi_core::{Report, Table};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -37,6 +36,16 @@ impl RawTable {
             })
         })
         .map_err(py_err)
+    }
+
+    /// [`Self::with_latest`] for a service whose outcome goes to Python as its JSON report.
+    fn report<'py, F, Fut>(&self, py: Python<'py>, f: F) -> PyResult<Bound<'py, PyAny>>
+    where
+        F: FnOnce(Table) -> Fut + Send,
+        Fut: std::future::Future<Output = hudi_core::Result<serde_json::Value>> + Send,
+    {
+        let v = self.with_latest(py, f)?;
+        json_to_py(py, &v)
     }
 }
 
@@ -143,25 +152,13 @@ impl RawTable {
         options: BTreeMap<String, String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let at = opt_instant("instant", instant_time)?;
-        let v = self.with_latest(py, |table| async move {
-            if at.is_none() && table.timeline().pending_compactions().await?.is_empty() {
-                let s = table
-                    .compaction()
-                    .with_options(options.clone())
-                    .with_force(true)
-                    .schedule()
-                    .await?;
-                if let ScheduleOutcome::NothingToCompact { reason } = s {
-                    return Ok(json!({"compacted": null, "nothing_to_compact": reason}));
-                }
-            }
+        self.report(py, |table| async move {
             let mut b = table.compaction().with_options(options);
             if let Some(t) = at {
                 b = b.with_instant(t);
             }
-            Ok(b.run().await?.to_json())
-        })?;
-        json_to_py(py, &v)
+            Ok(b.run_or_schedule().await?.to_json())
+        })
     }
 
     /// Schedules a compaction plan if one is due (`force`: whatever the trigger says).
@@ -172,7 +169,7 @@ impl RawTable {
         force: bool,
         options: BTreeMap<String, String>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let v = self.with_latest(py, |table| async move {
+        self.report(py, |table| async move {
             let s = table
                 .compaction()
                 .with_options(options)
@@ -180,8 +177,7 @@ impl RawTable {
                 .schedule()
                 .await?;
             Ok(s.to_json())
-        })?;
-        json_to_py(py, &v)
+        })
     }
 
     /// Cleans old file slices (finishing interrupted cleans first).
@@ -216,7 +212,7 @@ impl RawTable {
                 "KEEP_LATEST_BY_HOURS retains hours, not a count",
             ));
         }
-        let v = self.with_latest(py, |table| async move {
+        self.report(py, |table| async move {
             let mut b = table.clean().with_options(options).with_dry_run(dry_run);
             if let Some(p) = policy {
                 b = b.with_policy(p);
@@ -231,8 +227,7 @@ impl RawTable {
                 b = b.with_retained_hours(h);
             }
             Ok(b.run().await?.to_json())
-        })?;
-        json_to_py(py, &v)
+        })
     }
 
     /// Rolls back failed writes, or (`instant`) the latest completed instant.

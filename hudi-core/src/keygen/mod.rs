@@ -320,6 +320,22 @@ impl KeyGenerator {
         Ok(out)
     }
 
+    /// Each partition part with the batch's column for it.
+    fn partition_columns<'b>(
+        &self,
+        batch: &'b RecordBatch,
+    ) -> Result<Vec<(&PartitionPart, &'b ArrayRef)>> {
+        self.partition_parts
+            .iter()
+            .map(|p| {
+                let f = match p {
+                    PartitionPart::Simple(f) | PartitionPart::Timestamp(f) => f,
+                };
+                column(batch, f).map(|c| (p, c))
+            })
+            .collect()
+    }
+
     /// Partition paths (`""` for non-partitioned tables), checked to stay inside the table.
     pub fn partition_paths(
         &self,
@@ -329,16 +345,7 @@ impl KeyGenerator {
         if self.partition_parts.is_empty() {
             return Ok(vec![String::new(); batch.num_rows()]);
         }
-        let cols: Vec<(&PartitionPart, &ArrayRef)> = self
-            .partition_parts
-            .iter()
-            .map(|p| {
-                let f = match p {
-                    PartitionPart::Simple(f) | PartitionPart::Timestamp(f) => f,
-                };
-                column(batch, f).map(|c| (p, c))
-            })
-            .collect::<Result<_>>()?;
+        let cols = self.partition_columns(batch)?;
         let mut out = Vec::with_capacity(batch.num_rows());
         for row in 0..batch.num_rows() {
             let key = record_keys.get(row).map(String::as_str).unwrap_or("");
@@ -425,16 +432,7 @@ impl KeyGenerator {
             }
             return Ok(out);
         }
-        let cols: Vec<(&PartitionPart, &ArrayRef)> = self
-            .partition_parts
-            .iter()
-            .map(|p| {
-                let f = match p {
-                    PartitionPart::Simple(f) | PartitionPart::Timestamp(f) => f,
-                };
-                column(batch, f).map(|c| (p, c))
-            })
-            .collect::<Result<_>>()?;
+        let cols = self.partition_columns(batch)?;
         // A path depends on the row's partition values alone: one simple string field is
         // looked up by its value, anything else by the path itself.
         let single = match cols.as_slice() {

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use crate::services::archive::ArchiveOutcome;
 use crate::services::clean::run::{CleanOutcome, CleanReport, CleanRun};
 use crate::services::compaction::plan::ScheduleOutcome;
-use crate::services::compaction::run::CompactionOutcome;
+use crate::services::compaction::run::{CompactionOutcome, PendingRun};
 use crate::services::restore::RestoreOutcome;
 use crate::services::savepoint::SavepointInfo;
 use crate::txn::rollback::RollbackOutcome;
@@ -49,6 +49,17 @@ impl Report for ScheduleOutcome {
             ScheduleOutcome::NotDue { reason } => json!({"scheduled": null, "not_due": reason}),
             ScheduleOutcome::NothingToCompact { reason } => {
                 json!({"scheduled": null, "nothing_to_compact": reason})
+            }
+        }
+    }
+}
+
+impl Report for PendingRun {
+    fn to_json(&self) -> Value {
+        match self {
+            PendingRun::Ran(outcome) => outcome.to_json(),
+            PendingRun::NothingToCompact { reason } => {
+                json!({"compacted": null, "nothing_to_compact": reason})
             }
         }
     }

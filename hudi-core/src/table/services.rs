@@ -9,7 +9,9 @@ use futures::future::BoxFuture;
 use super::Table;
 use crate::error::Result;
 use crate::model::InstantTime;
-use crate::services::compaction::{self, CompactionConfig, CompactionOutcome, ScheduleOutcome};
+use crate::services::compaction::{
+    self, CompactionConfig, CompactionOutcome, PendingRun, ScheduleOutcome,
+};
 use crate::services::{archive, clean, Progress};
 use crate::storage::Storage;
 use crate::timeline::transition::{ClockRef, SystemClock};
@@ -122,6 +124,37 @@ impl CompactionBuilder {
                 self.progress.as_ref(),
             )
             .await
+        })
+        .await
+    }
+
+    /// Runs the pending compaction (the earliest, or the one `with_instant` names); when none
+    /// is pending and no instant is named, schedules one first, due or not. Under optimistic
+    /// concurrency control, all of it under the table lock.
+    pub async fn run_or_schedule(self) -> Result<PendingRun> {
+        let (config, cc, all) = self.config().await?;
+        let s = self.storage.clone();
+        crate::txn::under_table_lock(&s, &all, async {
+            let timeline = crate::timeline::Timeline::load(&s, &config).await?;
+            if self.instant.is_none() && timeline.pending_compactions().await?.is_empty() {
+                let clock = self.clock.as_ref();
+                match compaction::schedule(&s, &config, &cc, clock, true).await? {
+                    ScheduleOutcome::NothingToCompact { reason } => {
+                        return Ok(PendingRun::NothingToCompact { reason })
+                    }
+                    ScheduleOutcome::Scheduled { .. } | ScheduleOutcome::NotDue { .. } => {}
+                }
+            }
+            let ran = compaction::run(
+                &s,
+                &config,
+                self.instant.as_ref(),
+                &cc,
+                &self.options,
+                self.progress.as_ref(),
+            )
+            .await?;
+            Ok(PendingRun::Ran(ran))
         })
         .await
     }

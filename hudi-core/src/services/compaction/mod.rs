@@ -7,4 +7,4 @@ pub mod run;
 
 pub use config::CompactionConfig;
 pub use plan::{schedule, ScheduleOutcome};
-pub use run::{run, CompactionOutcome};
+pub use run::{run, CompactionOutcome, PendingRun};

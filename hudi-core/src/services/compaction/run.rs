@@ -42,6 +42,17 @@ pub struct CompactionOutcome {
     pub duration_ms: u64,
 }
 
+/// What running the pending compaction, or scheduling one first, came to (see
+/// `CompactionBuilder::run_or_schedule`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PendingRun {
+    Ran(CompactionOutcome),
+    /// None was pending and no file group has anything to compact.
+    NothingToCompact {
+        reason: String,
+    },
+}
+
 /// What the file-group merges of one compaction share.
 struct Ctx<'a> {
     storage: &'a Storage,
