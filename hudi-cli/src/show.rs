@@ -36,7 +36,7 @@ pub async fn run(a: ShowArgs) -> Result<(), CliError> {
         "name": c.name,
         "database": c.database,
         "type": c.table_type.as_str(),
-        "version": c.version,
+        "version": c.version.number(),
         "timeline_layout_version": c.timeline_layout_version,
         "record_key_fields": c.record_key_fields,
         "partition_fields": c.partition_fields,

@@ -234,7 +234,7 @@ pub async fn create(a: CreateArgs) -> Result<(), CliError> {
         .await?;
     let c = table.config();
     let v = json!({
-        "location": table.location(), "name": c.name, "type": c.table_type.as_str(), "version": c.version,
+        "location": table.location(), "name": c.name, "type": c.table_type.as_str(), "version": c.version.number(),
         "record_key_fields": c.record_key_fields, "partition_fields": c.partition_fields,
         "key_generator": c.keygen_name(),
     });

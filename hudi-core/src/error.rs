@@ -49,7 +49,7 @@ pub enum HudiError {
     UnsupportedTableVersion {
         version: u32,
         path: String,
-        supported: &'static str,
+        supported: String,
     },
 
     /// `hoodie.properties` and its backup both failed validation.
@@ -120,6 +120,19 @@ pub enum HudiError {
         reason: String,
     },
 
+    /// A mutation (write, service, repair) refused because the table has parts this library
+    /// does not maintain (a metadata table, a table version, CDC, ...): writing would leave
+    /// Apache Hudi's readers with a stale view. Nothing was changed; reads are not affected.
+    #[error(
+        "{operation} refused on '{table}': the table has {}; nothing was changed",
+        parts.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; and ")
+    )]
+    Unmaintained {
+        operation: String,
+        table: String,
+        parts: Vec<crate::config::capability::Unmaintained>,
+    },
+
     /// The write committed, but a table service it runs afterwards (inline compaction,
     /// automatic clean or archival) failed: the data is in; the service can be run again.
     #[error("the write {instant} committed, but the table services after it failed: {source}")]
@@ -161,9 +174,15 @@ pub enum HudiError {
     #[error("avro error in {context}: {reason}")]
     Avro { context: String, reason: String },
 
-    /// A schema could not be used as asked.
+    /// Bad input: rows or a schema that do not fit the table (a null or empty record key, a
+    /// missing or mistyped column, an incompatible schema change). Nothing was committed.
     #[error("schema error in {context}: {reason}")]
     Schema { context: String, reason: String },
+
+    /// A file of the table (a base or log file, a Bloom filter, instant metadata) does not
+    /// hold what it must: the table is damaged, not the input.
+    #[error("corrupt table file {what}: {reason}")]
+    Corrupt { what: String, reason: String },
 
     /// A feature the table uses is not supported by this library.
     #[error("unsupported in '{path}': {feature}")]

@@ -31,6 +31,7 @@ from ._internal import (
     CommitConflictError,
     HudiError,
     RawTable,
+    RefusedError,
     SchemaError,
     TableNotFoundError,
     __version__,
@@ -45,6 +46,7 @@ __all__ = [
     "AfterCommitError",
     "SchemaError",
     "TableNotFoundError",
+    "RefusedError",
     "SYNC_BUILT_IN",
     "__version__",
 ]

@@ -51,6 +51,15 @@ create_exception!(
 );
 create_exception!(
     _internal,
+    RefusedError,
+    HudiError,
+    "The operation was refused and nothing was changed: the table has parts this library does \
+     not maintain (a metadata table, a table version it does not write, change data capture, \
+     ...; the message names each), or the operation would break what the table promises (a \
+     rollback that later instants depend on, a cleaned savepoint, ...)."
+);
+create_exception!(
+    _internal,
     TableNotFoundError,
     HudiError,
     "No Hudi table at this location (no .hoodie/hoodie.properties)."
@@ -94,6 +103,7 @@ pub(crate) fn py_err(e: hudi_core::HudiError) -> PyErr {
         }
         E::Schema { .. } => SchemaError::new_err(message),
         E::NotATable { .. } => TableNotFoundError::new_err(message),
+        E::Refused { .. } | E::Unmaintained { .. } => RefusedError::new_err(message),
         E::AfterCommit { instant, .. } => after_commit_error(&instant, message),
         _ => HudiError::new_err(message),
     }
@@ -118,6 +128,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("CommitConflictError", py.get_type::<CommitConflictError>())?;
     m.add("SchemaError", py.get_type::<SchemaError>())?;
     m.add("TableNotFoundError", py.get_type::<TableNotFoundError>())?;
+    m.add("RefusedError", py.get_type::<RefusedError>())?;
     m.add("AfterCommitError", py.get_type::<AfterCommitError>())?;
     m.add("SYNC_BUILT_IN", cfg!(feature = "sync"))?;
     m.add_function(wrap_pyfunction!(write::write, m)?)?;

@@ -14,6 +14,7 @@ from hudi_rust import (
     CommitConflictError,
     HudiError,
     HudiTable,
+    RefusedError,
     SchemaError,
     TableNotFoundError,
     write_hudi,
@@ -23,7 +24,7 @@ SPEC = dict(record_key="id", partition_by="region", precombine="ts")
 
 
 def test_the_exceptions_form_one_hierarchy():
-    for e in (CommitConflictError, SchemaError, TableNotFoundError):
+    for e in (CommitConflictError, SchemaError, TableNotFoundError, RefusedError):
         assert issubclass(e, HudiError)
     assert issubclass(HudiError, Exception)
 
@@ -114,3 +115,28 @@ def test_a_failure_after_the_commit_says_the_write_committed(table_path):
     assert e.value.instant == committed[-1]["instant"]
     assert isinstance(e.value, HudiError)
     assert len(HudiTable(table_path).read()) == 5
+
+
+def test_a_table_with_parts_we_do_not_maintain_refuses_every_mutation(table_path):
+    """A metadata table another writer keeps (here named in hoodie.properties as Spark names
+    it): every write and service raises RefusedError naming it, and nothing changes."""
+    write_hudi(table_path, rows(range(10)), table_type="MERGE_ON_READ", **SPEC)
+    write_hudi(table_path, rows(range(5)), table_type="MERGE_ON_READ", **SPEC)
+    props = table_path / ".hoodie" / "hoodie.properties"
+    props.write_text(props.read_text() + "hoodie.table.metadata.partitions=files\n")
+    before = sorted(str(p.relative_to(table_path)) for p in table_path.rglob("*"))
+    t = HudiTable(table_path)
+    mutations = [
+        lambda: write_hudi(table_path, rows(range(5)), **SPEC),
+        t.compact,
+        t.clean,
+        t.rollback,
+        t.savepoint,
+        t.archive,
+    ]
+    for mutate in mutations:
+        with pytest.raises(RefusedError, match="metadata table"):
+            mutate()
+        assert sorted(str(p.relative_to(table_path)) for p in table_path.rglob("*")) == before
+    assert t.clean(dry_run=True) is not None
+    assert len(t.read()) == 10

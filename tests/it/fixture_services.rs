@@ -98,9 +98,11 @@ fn our_services_on_spark_written_fixtures() {
                     match our_rows(&rt, readers.oracle, &fx.table, "as_of", &as_of, &out) {
                         Ok(want) => {
                             if readers.spark {
-                                if let Ok(theirs) = spark::rows(&fx.table, "as_of", as_of.clone()) {
-                                    assert!(theirs == want, "{}: Spark as of {prev}", fx.name);
-                                }
+                                let theirs = spark::rows(&fx.table, "as_of", as_of.clone())
+                                    .unwrap_or_else(|e| {
+                                        panic!("{}: Spark as of {prev}: {e}", fx.name)
+                                    });
+                                assert!(theirs == want, "{}: Spark as of {prev}", fx.name);
                             }
                             readers.check(
                                 &format!("{}: after our rollback of {latest}", fx.name),

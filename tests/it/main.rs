@@ -27,6 +27,7 @@ mod spark_services;
 mod spark_tables;
 mod spark_types;
 mod support;
+mod unmaintained;
 mod verify;
 mod visibility;
 mod write_matrix;

@@ -216,8 +216,11 @@ fn bucket_hashing_matches_hudi_0_15() {
     println!("bucket hashing: {}", ctx.summary());
 }
 
-/// Spark writes with its default metadata table; we refuse to write beside it and name the
-/// remedy; `hudi metadata delete` turns it off; then both write and every reader (Spark with
+/// Spark writes with its default metadata table; we refuse every mutation (writes, compaction:
+/// the data-loss case where new base files the metadata table did not list sent Spark's next
+/// upsert to the old slice, clean, rollback, savepoints, restore, archival, repairs, checkpoint
+/// and property changes) with nothing written and name the remedy; a dry-run clean still
+/// plans; `hudi metadata delete` turns it off; then both write and every reader (Spark with
 /// and without its metadata table) reads the model. A Spark writer that enables it again
 /// rebuilds it from the files, ours included.
 #[test]
@@ -263,7 +266,16 @@ fn metadata_table_refusal_and_hudi_metadata_delete() {
             .block_on(w)
             .expect_err("a table with a metadata table");
         assert!(err.to_string().contains("hudi metadata delete"), "{err}");
+        let input = s.ctx.scratch.path().join("mdt-input.parquet");
+        let rows = [r(2, "a", 3, "ours")];
+        data::write_parquet(&input, &schema(), &[data::batch(&schema(), &rows)]);
+        let refused =
+            crate::unmaintained::assert_mutations_refused(&s.path, "a metadata table", &input, "a");
+        println!("metadata table: {refused} mutations refused");
         let table = s.path.to_string_lossy().to_string();
+        let (ok, out, e) = crate::support::run_hudi(&["clean", &table, "--dry-run", "--json"]);
+        assert!(ok, "a dry-run clean only looks: {out} {e}");
+        s.check("the refusals");
         let (ok, out, e) = crate::support::run_hudi(&["metadata", "delete", &table, "--json"]);
         assert!(ok, "hudi metadata delete: {e}");
         let v: serde_json::Value = serde_json::from_str(&out).expect("json");

@@ -1,7 +1,9 @@
 //! Typed configuration: `hoodie.*` keys with defaults and aliases, parsed once into structs.
 
+pub mod capability;
 pub mod properties;
 pub mod table;
+pub mod version;
 
 use std::collections::BTreeMap;
 

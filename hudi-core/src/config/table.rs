@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
+use super::version::TableVersion;
 use super::ConfigKey;
 use crate::error::{HudiError, Result};
 
@@ -130,16 +131,13 @@ impl FromStr for RecordMergeMode {
     }
 }
 
-/// Table versions this library reads.
-pub const SUPPORTED_READ_VERSIONS: &str = "6, 8, 9";
-
 /// The parsed `hoodie.properties`.
 #[derive(Debug, Clone)]
 pub struct TableConfig {
     pub name: String,
     pub database: Option<String>,
     pub table_type: TableType,
-    pub version: u32,
+    pub version: TableVersion,
     pub timeline_layout_version: u32,
     pub timeline_path: String,
     pub record_key_fields: Vec<String>,
@@ -228,15 +226,22 @@ impl TableConfig {
 
         let name = required(&TABLE_NAME)?;
         let version_str = required(&TABLE_VERSION)?;
-        let version: u32 = version_str
+        let number: u32 = version_str
             .trim()
             .parse()
             .map_err(|_| invalid(&TABLE_VERSION, &version_str, "not a number".into()))?;
+        let version = TableVersion::from_number(number).ok_or_else(|| {
+            HudiError::UnsupportedTableVersion {
+                version: number,
+                path: source_name.to_string(),
+                supported: TableVersion::read_list(),
+            }
+        })?;
         let table_type_str = TABLE_TYPE.get(&raw).unwrap_or("COPY_ON_WRITE");
         let table_type = table_type_str
             .parse()
             .map_err(|e| invalid(&TABLE_TYPE, table_type_str, e))?;
-        let default_layout = if version >= 8 { 2 } else { 1 };
+        let default_layout = version.default_timeline_layout();
         let timeline_layout_version = match TIMELINE_LAYOUT_VERSION.get(&raw) {
             Some(v) => v
                 .trim()
@@ -320,18 +325,6 @@ impl TableConfig {
             name,
             raw,
         })
-    }
-
-    /// Fails unless this library can read the table's version.
-    pub fn check_readable(&self, path: &str) -> Result<()> {
-        match self.version {
-            6 | 8 | 9 => Ok(()),
-            v => Err(HudiError::UnsupportedTableVersion {
-                version: v,
-                path: path.to_string(),
-                supported: SUPPORTED_READ_VERSIONS,
-            }),
-        }
     }
 
     /// The stored checksum, if any, parsed.
@@ -430,10 +423,10 @@ mod tests {
         let err = TableConfig::from_properties(bad, "x/hoodie.properties").unwrap_err();
         assert!(err.to_string().contains("hoodie.table.type"), "{err}");
         let v5 = properties::parse("hoodie.table.name=t\nhoodie.table.version=5\n");
-        let c = TableConfig::from_properties(v5, "p").unwrap();
-        let err = c.check_readable("/tmp/t").unwrap_err();
+        let err = TableConfig::from_properties(v5, "/tmp/t/.hoodie/hoodie.properties").unwrap_err();
         assert!(
-            err.to_string().contains("unsupported table version 5"),
+            err.to_string().contains("unsupported table version 5")
+                && err.to_string().contains("supported are 6, 8, 9"),
             "{err}"
         );
         let missing = properties::parse("hoodie.table.version=6\n");

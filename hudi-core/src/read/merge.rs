@@ -56,7 +56,7 @@ pub fn resolve_merge_mode(config: &TableConfig) -> Result<RecordMergeMode> {
         COMMIT_TIME_STRATEGY => Some(RecordMergeMode::CommitTimeOrdering),
         _ => None,
     };
-    if config.version >= 8 {
+    if config.version.merge_strategy_before_payload() {
         if let Some(m) = strategy.and_then(from_strategy) {
             return Ok(m);
         }
@@ -120,7 +120,7 @@ pub enum MergeRule {
 /// The merge rule of a table.
 pub fn resolve_merge_rule(config: &TableConfig) -> Result<MergeRule> {
     let mode = resolve_merge_mode(config)?;
-    Ok(if config.version < 8 {
+    Ok(if config.version.merges_by_payload() {
         MergeRule::Payload {
             event_time_base: mode == RecordMergeMode::EventTimeOrdering,
         }
@@ -251,14 +251,14 @@ pub const DEFAULT_MERGE_MEMORY: usize = 1024 * 1024 * 1024;
 fn key_column(batch: &RecordBatch, ctx: &str) -> Result<arrow::array::StringArray> {
     let col = batch
         .column_by_name(RECORD_KEY_FIELD)
-        .ok_or_else(|| HudiError::Schema {
-            context: ctx.to_string(),
+        .ok_or_else(|| HudiError::Corrupt {
+            what: ctx.to_string(),
             reason: format!("records have no {RECORD_KEY_FIELD} column"),
         })?;
     col.as_string_opt::<i32>()
         .cloned()
-        .ok_or_else(|| HudiError::Schema {
-            context: ctx.to_string(),
+        .ok_or_else(|| HudiError::Corrupt {
+            what: ctx.to_string(),
             reason: format!("{RECORD_KEY_FIELD} is not a string column"),
         })
 }
@@ -340,8 +340,8 @@ impl LogBuffer {
             .and_then(|c| c.as_boolean_opt().cloned());
         for row in 0..batch.num_rows() {
             if keys.is_null(row) {
-                return Err(HudiError::Schema {
-                    context: ctx.to_string(),
+                return Err(HudiError::Corrupt {
+                    what: ctx.to_string(),
                     reason: format!("record {row} has a null {RECORD_KEY_FIELD}"),
                 });
             }

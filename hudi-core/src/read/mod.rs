@@ -318,16 +318,16 @@ impl ReadPlan {
                 let col =
                     batch
                         .column_by_name(COMMIT_TIME_FIELD)
-                        .ok_or_else(|| HudiError::Schema {
-                            context: ctx.to_string(),
+                        .ok_or_else(|| HudiError::Corrupt {
+                            what: ctx.to_string(),
                             reason: format!(
                                 "incremental reads need the {COMMIT_TIME_FIELD} column"
                             ),
                         })?;
                 let times = col
                     .as_string_opt::<i32>()
-                    .ok_or_else(|| HudiError::Schema {
-                        context: ctx.to_string(),
+                    .ok_or_else(|| HudiError::Corrupt {
+                        what: ctx.to_string(),
                         reason: format!("{COMMIT_TIME_FIELD} is not a string column"),
                     })?;
                 let mask: BooleanArray = times

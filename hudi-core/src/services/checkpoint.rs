@@ -3,10 +3,11 @@
 
 use bytes::Bytes;
 
+use crate::config::capability::Changes;
 use crate::config::table::TableType;
 use crate::error::{HudiError, Result};
 use crate::model::{Action, InstantTime};
-use crate::table::Table;
+use crate::snapshot::Snapshot;
 use crate::timeline::transition::{Clock, Transitions};
 use crate::timeline::TimelineInstant;
 
@@ -28,7 +29,7 @@ pub struct Checkpoint {
 
 /// The commits the streamer reads its checkpoint from, newest first: delta commits on
 /// merge-on-read tables (compactions hold none), commits and replace commits otherwise.
-fn streamer_commits(table: &Table) -> Vec<&TimelineInstant> {
+fn streamer_commits(table: &Snapshot) -> Vec<&TimelineInstant> {
     let mor = table.config().table_type == TableType::MergeOnRead;
     let mut v: Vec<&TimelineInstant> = table
         .timeline()
@@ -42,15 +43,15 @@ fn streamer_commits(table: &Table) -> Vec<&TimelineInstant> {
     v
 }
 
-fn keys(table: &Table) -> &'static [&'static str] {
-    match table.config().version >= 8 {
+fn keys(table: &Snapshot) -> &'static [&'static str] {
+    match table.config().version.has_v2_checkpoint_key() {
         true => &[CHECKPOINT_KEY_V2, CHECKPOINT_KEY],
         false => &[CHECKPOINT_KEY],
     }
 }
 
 /// The latest checkpoint, as the streamer resumes from it.
-pub async fn latest(table: &Table) -> Result<Option<Checkpoint>> {
+pub async fn latest(table: &Snapshot) -> Result<Option<Checkpoint>> {
     for i in streamer_commits(table) {
         let m = table.timeline().commit_metadata(&i.instant).await?;
         let reset_key = m.extra_metadata.get(CHECKPOINT_RESET_KEY).cloned();
@@ -80,18 +81,15 @@ pub struct CheckpointChange {
 
 /// Writes `value` as the checkpoint of the latest commit the streamer reads, after keeping
 /// that commit's metadata under `.hoodie/.aux/repair_backup/`. Version-6 tables only.
-pub async fn set(table: &Table, value: &str, clock: &dyn Clock) -> Result<CheckpointChange> {
+pub async fn set(table: &Snapshot, value: &str, clock: &dyn Clock) -> Result<CheckpointChange> {
     let refuse = |reason: String| HudiError::Refused {
         operation: "checkpoint set".into(),
         table: table.location().to_string(),
         reason,
     };
-    if table.config().version >= 8 {
-        return Err(refuse(format!(
-            "table version {}: only version-6 commit metadata is rewritten",
-            table.config().version
-        )));
-    }
+    let none = std::collections::BTreeMap::new();
+    crate::txn::mutation::Mutation::begin(table.storage(), "checkpoint set", Changes::Files, &none)
+        .await?;
     let Some(target) = streamer_commits(table).into_iter().next() else {
         return Err(refuse("no completed commit to hold a checkpoint".into()));
     };

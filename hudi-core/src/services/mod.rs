@@ -47,25 +47,6 @@ pub(crate) fn report(
     }
 }
 
-/// Refuses a service (`doing`, e.g. "archiving") on tables of other versions than the one
-/// this library writes.
-pub(crate) fn require_v6(
-    storage: &crate::storage::Storage,
-    config: &crate::config::table::TableConfig,
-    doing: &str,
-) -> Result<()> {
-    if config.version == 6 {
-        return Ok(());
-    }
-    Err(HudiError::Unsupported {
-        path: storage.location().to_string(),
-        feature: format!(
-            "{doing} on table version {} (this library writes version 6)",
-            config.version
-        ),
-    })
-}
-
 /// A service option that is missing or malformed.
 pub(crate) fn bad_option(key: &ConfigKey, value: &str, reason: &str) -> HudiError {
     HudiError::InvalidConfig {

@@ -9,16 +9,18 @@ use arrow::array::{Array, RecordBatch, StringArray};
 use bytes::Bytes;
 use futures::TryStreamExt;
 
+use crate::config::capability::Changes;
 use crate::config::properties;
 use crate::config::table::{properties_file_text, TableConfig};
 use crate::error::{HudiError, Result};
 use crate::model::{
     InstantTime, COMMIT_SEQNO_FIELD, COMMIT_TIME_FIELD, META_FIELDS, RECORD_KEY_FIELD,
 };
+use crate::snapshot::Snapshot;
 use crate::storage::{Storage, PROPERTIES_FILE};
-use crate::table::Table;
 use crate::timeline::transition::ClockRef;
 use crate::timeline::Timeline;
+use crate::txn::mutation::Mutation;
 
 /// What a repair found to do, and whether it did it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +43,15 @@ pub async fn add_partition_metadata(
     apply: bool,
     clock: &ClockRef,
 ) -> Result<RepairPlan> {
+    if apply {
+        Mutation::begin(
+            storage,
+            "repair add-partition-meta",
+            Changes::Files,
+            &BTreeMap::new(),
+        )
+        .await?;
+    }
     let missing = super::verify::partitions_without_metadata(storage).await?;
     let latest = timeline
         .completed_writes()
@@ -73,6 +84,9 @@ pub async fn delete_stray_markers(
     timeline: &Timeline,
     apply: bool,
 ) -> Result<RepairPlan> {
+    if apply {
+        Mutation::begin(storage, "repair markers", Changes::Files, &BTreeMap::new()).await?;
+    }
     let mut actions = Vec::new();
     for (dir, why) in super::verify::stray_marker_dirs(storage, timeline).await? {
         let files = storage.list_recursive(&dir).await?;
@@ -101,7 +115,15 @@ pub async fn overwrite_properties(
     clock: &ClockRef,
 ) -> Result<RepairPlan> {
     let new = properties::parse(text);
-    TableConfig::from_properties(new.clone(), source)?.check_readable(storage.location())?;
+    let config = TableConfig::from_properties(new.clone(), source)?;
+    // The properties written must describe a table this library maintains.
+    crate::txn::mutation::require_maintained(
+        storage,
+        &config,
+        "repair overwrite-props",
+        Changes::Files,
+    )
+    .await?;
     let current = match storage.get(PROPERTIES_FILE).await {
         Ok(b) => Some(b),
         Err(HudiError::NotFound { .. }) => None,
@@ -154,7 +176,16 @@ pub async fn overwrite_properties(
 /// number on a tie) — by an `insert_overwrite` of the partition with the kept rows: one
 /// replace commit, so readers switch atomically and rollback or restore undo it. The rows of
 /// the partition are held in memory.
-pub async fn deduplicate(table: &Table, partition: &str, apply: bool) -> Result<RepairPlan> {
+pub async fn deduplicate(table: &Snapshot, partition: &str, apply: bool) -> Result<RepairPlan> {
+    if apply {
+        Mutation::begin(
+            table.storage(),
+            "repair deduplicate",
+            Changes::Records,
+            &BTreeMap::new(),
+        )
+        .await?;
+    }
     let partition = partition.trim_matches('/');
     let (schema, _) = table.schema().await?;
     let mut plan = crate::read::plan(
@@ -189,8 +220,8 @@ pub async fn deduplicate(table: &Table, partition: &str, apply: bool) -> Result<
             &indices,
         )
         .map_err(|e| HudiError::arrow(format!("partition '{partition}'"), e))?;
-        table
-            .write(crate::write::WriteOperation::InsertOverwrite)
+        let overwrite = crate::write::WriteOperation::InsertOverwrite;
+        crate::write::WriteBuilder::new(table.storage().clone(), overwrite)
             .with_option("hoodie.combine.before.insert", "false")
             .execute_batches(vec![rows])
             .await?;

@@ -42,7 +42,6 @@ pub async fn rollback_instant(
     t: &InstantTime,
     clock: &dyn Clock,
 ) -> Result<RollbackOutcome> {
-    crate::services::require_v6(storage, config, "rolling back completed instants")?;
     let timeline = Timeline::load(storage, config).await?;
     if let Some(pending) = rollback::pending_rollback_of(&timeline, t).await? {
         return rollback::resume(storage, &timeline, pending).await;

@@ -4,10 +4,13 @@
 //! process at the `n`-th (default first) change whose path contains `pattern` (a leading `^`
 //! anchors it to the start of the path, a trailing `$` to its end): it prints `hudi failpoint: <point>` on stderr and
 //! stalls until the test kills it (`HUDI_FAILPOINT_ACTION=stall`, the default), or aborts at
-//! once (`abort`). `*` stands for any `when` or `op`, and an empty pattern for any path:
+//! once (`abort`), or sleeps that many milliseconds and goes on (`pause:<ms>`, to make two
+//! writers overlap). `*` stands for any `when` or `op`, and an empty pattern for any path:
 //! `*:*:#12` stops at the twelfth change of any kind. `HUDI_FAILPOINT_TRACE=1` prints every
 //! point passed (`hudi failpoint trace: <point>`), so a test can count an operation's points
-//! and then stop it at each.
+//! and then stop it at each. `HUDI_TEST_SKIP_CONFLICT_CHECK=1` makes writers commit without
+//! the optimistic-concurrency conflict check: the concurrency tests run with it once to show
+//! that they see the updates it lets writers lose.
 //!
 //! Compiled into debug builds and with the `failpoints` feature only; release builds hold
 //! an empty function.
@@ -95,8 +98,13 @@ mod active {
             return;
         }
         eprintln!("hudi failpoint: {when}:{op}:{rel}");
-        if std::env::var("HUDI_FAILPOINT_ACTION").is_ok_and(|a| a == "abort") {
+        let action = std::env::var("HUDI_FAILPOINT_ACTION").unwrap_or_default();
+        if action == "abort" {
             std::process::abort();
+        }
+        if let Some(ms) = action.strip_prefix("pause:").and_then(|ms| ms.parse().ok()) {
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+            return;
         }
         loop {
             std::thread::sleep(std::time::Duration::from_secs(3600));
@@ -106,6 +114,20 @@ mod active {
 
 #[cfg(any(debug_assertions, feature = "failpoints"))]
 pub(crate) use active::hit;
+
+/// Whether writers skip the conflict check (`HUDI_TEST_SKIP_CONFLICT_CHECK=1`, test builds
+/// only): a broken policy the concurrency tests must catch.
+#[cfg(any(debug_assertions, feature = "failpoints"))]
+pub(crate) fn conflict_check_skipped() -> bool {
+    std::env::var("HUDI_TEST_SKIP_CONFLICT_CHECK").is_ok_and(|v| v == "1")
+}
+
+/// Release builds always check.
+#[cfg(not(any(debug_assertions, feature = "failpoints")))]
+#[inline(always)]
+pub(crate) fn conflict_check_skipped() -> bool {
+    false
+}
 
 /// Release builds: no crash points.
 #[cfg(not(any(debug_assertions, feature = "failpoints")))]

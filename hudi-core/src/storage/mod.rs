@@ -69,6 +69,63 @@ fn env_options(prefix: &str) -> HashMap<String, String> {
         .collect()
 }
 
+/// A local path as the operating system resolves it: `~` (alone or before a `/`) is the home
+/// directory, as a shell would expand it; the existing part of the path is resolved with its
+/// `.`, `..` and symbolic links, and what does not exist yet (a table to create) is appended
+/// with its `.` and `..` applied.
+fn local_path(location: &str) -> std::io::Result<std::path::PathBuf> {
+    use std::path::{Component, PathBuf};
+    let expanded = match location.strip_prefix('~') {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => {
+            let home = std::env::var_os("HOME").ok_or_else(|| {
+                std::io::Error::new(std::io::ErrorKind::NotFound, "~ used, but HOME is not set")
+            })?;
+            PathBuf::from(home).join(rest.trim_start_matches('/'))
+        }
+        _ => PathBuf::from(if location.is_empty() { "." } else { location }),
+    };
+    let absolute = std::path::absolute(expanded)?;
+    // The longest existing ancestor, resolved by the OS; the rest applied lexically.
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    let mut resolved = loop {
+        match existing.canonicalize() {
+            Ok(p) => break p,
+            Err(_) => match (existing.parent(), existing.file_name()) {
+                (Some(parent), Some(name)) => {
+                    rest.push(name.to_os_string());
+                    existing = parent;
+                }
+                // `..` or the root: resolve what remains lexically.
+                _ => break PathBuf::new(),
+            },
+        }
+    };
+    if resolved.as_os_str().is_empty() {
+        rest.clear();
+        for c in absolute.components() {
+            match c {
+                Component::ParentDir => {
+                    resolved.pop();
+                }
+                Component::CurDir => {}
+                c => resolved.push(c.as_os_str()),
+            }
+        }
+        return Ok(resolved);
+    }
+    for name in rest.into_iter().rev() {
+        match name.to_str() {
+            Some("..") => {
+                resolved.pop();
+            }
+            Some(".") => {}
+            _ => resolved.push(name),
+        }
+    }
+    Ok(resolved)
+}
+
 impl Storage {
     /// Opens a location: a local path, or a URL with scheme `file`, `s3`/`s3a`, `gs`, `az`/
     /// `abfs`/`abfss`. `options` (e.g. from `--storage-option k=v`) override the environment.
@@ -79,7 +136,7 @@ impl Storage {
         };
         let location_trimmed = location.trim_end_matches('/');
         if !location.contains("://") {
-            let p = std::path::absolute(location_trimmed).map_err(|e| invalid(e.to_string()))?;
+            let p = local_path(location_trimmed).map_err(|e| invalid(e.to_string()))?;
             return Self::local(&p, location);
         }
         let url = Url::parse(location_trimmed).map_err(|e| invalid(e.to_string()))?;
@@ -523,6 +580,28 @@ mod tests {
             "base/t",
             "mem://t",
         )
+    }
+
+    #[test]
+    fn local_paths_resolve_dots_and_the_home_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::create_dir_all(root.join("a/b")).unwrap();
+        let at = |p: &str| local_path(&format!("{}/{p}", root.display())).unwrap();
+        assert_eq!(at("a/b/../b/./"), root.join("a/b"));
+        assert_eq!(at("a/../a/new"), root.join("a/new"));
+        // A table to create: what does not exist yet is applied lexically.
+        assert_eq!(at("a/missing/../x/./y"), root.join("a/x/y"));
+        assert_eq!(at("missing/deeper/../../a"), root.join("a"));
+        let home = std::env::var("HOME").unwrap();
+        let home = std::path::Path::new(&home);
+        let home = home.canonicalize().unwrap_or_else(|_| home.to_path_buf());
+        assert_eq!(local_path("~").unwrap(), home);
+        assert_eq!(local_path("~/t").unwrap(), home.join("t"));
+        // Only a leading `~` alone or before `/` is the home directory.
+        assert!(local_path("~x").unwrap().ends_with("~x"));
+        let s = Storage::open(&format!("{}/a/b/..", root.display()), &HashMap::new()).unwrap();
+        assert_eq!(s.location(), root.join("a").display().to_string());
     }
 
     #[test]

@@ -136,6 +136,9 @@ mod tests {
         s.put(PROPERTIES_BACKUP, Bytes::from_static(GOOD.as_bytes()))
             .await
             .unwrap();
-        assert_eq!(load_table_config(&s).await.unwrap().version, 6);
+        assert_eq!(
+            load_table_config(&s).await.unwrap().version,
+            crate::config::version::TableVersion::Six
+        );
     }
 }

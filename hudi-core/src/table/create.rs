@@ -7,7 +7,7 @@ use arrow::datatypes::Schema;
 use bytes::Bytes;
 
 use super::Table;
-use crate::config::table::{properties_file_text, TableConfig, TableType};
+use crate::config::table::{self, properties_file_text, TableConfig, TableType};
 use crate::error::{HudiError, Result};
 use crate::keygen::KeyGenKind;
 use crate::storage::{Storage, PROPERTIES_FILE};
@@ -143,8 +143,13 @@ impl TableBuilder {
         };
         set("hoodie.table.name", name.to_string());
         set("hoodie.table.type", self.table_type.as_str().to_string());
-        set("hoodie.table.version", "6".into());
-        set("hoodie.timeline.layout.version", "1".into());
+        // New tables are created at the version this library writes.
+        let version = crate::config::version::TableVersion::Six;
+        set(table::TABLE_VERSION.key, version.number().to_string());
+        set(
+            table::TIMELINE_LAYOUT_VERSION.key,
+            version.default_timeline_layout().to_string(),
+        );
         set(
             "hoodie.table.recordkey.fields",
             self.record_key_fields.join(","),

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::Table;
+use crate::config::capability::Changes;
 use crate::config::table::TableConfig;
 use crate::error::Result;
 use crate::model::InstantTime;
@@ -16,6 +17,7 @@ use crate::services::savepoint::{self, SavepointInfo};
 use crate::services::Progress;
 use crate::storage::Storage;
 use crate::timeline::transition::{ClockRef, SystemClock};
+use crate::txn::mutation::Mutation;
 use crate::txn::rollback::RollbackOutcome;
 
 impl Table {
@@ -24,7 +26,6 @@ impl Table {
     pub fn clean(&self) -> CleanBuilder {
         CleanBuilder {
             storage: self.storage().clone(),
-            config: self.config().clone(),
             options: BTreeMap::new(),
             clock: Arc::new(SystemClock),
             dry_run: false,
@@ -36,7 +37,6 @@ impl Table {
     pub fn rollback(&self) -> RollbackBuilder {
         RollbackBuilder {
             storage: self.storage().clone(),
-            config: self.config().clone(),
             instant: None,
             clock: Arc::new(SystemClock),
             options: BTreeMap::new(),
@@ -60,7 +60,6 @@ impl Table {
     pub fn archive(&self) -> ArchiveBuilder {
         ArchiveBuilder {
             storage: self.storage().clone(),
-            config: self.config().clone(),
             options: BTreeMap::new(),
         }
     }
@@ -70,7 +69,6 @@ impl Table {
     pub fn restore(&self, savepoint: InstantTime) -> RestoreBuilder {
         RestoreBuilder {
             storage: self.storage().clone(),
-            config: self.config().clone(),
             savepoint,
             clock: Arc::new(SystemClock),
         }
@@ -81,7 +79,6 @@ impl Table {
 #[derive(Clone)]
 pub struct CleanBuilder {
     storage: Storage,
-    config: TableConfig,
     options: BTreeMap<String, String>,
     clock: ClockRef,
     dry_run: bool,
@@ -146,16 +143,23 @@ impl CleanBuilder {
         self
     }
 
+    /// Cleans (refused on a table with parts this library does not maintain, unless a dry
+    /// run).
     pub async fn run(self) -> Result<CleanRun> {
-        let mut all = self.config.raw.clone();
-        all.extend(self.options);
+        let s = &self.storage;
+        let Mutation {
+            config,
+            options: all,
+        } = match self.dry_run {
+            true => Mutation::look(s, &self.options).await?,
+            false => Mutation::begin(s, "clean", Changes::Files, &self.options).await?,
+        };
         let cc = CleanConfig::from_options(&all)?;
         // Under optimistic concurrency control, under the table lock.
-        let s = &self.storage;
         let locked = async {
             clean::clean(
                 s,
-                &self.config,
+                &config,
                 &cc,
                 self.clock.as_ref(),
                 self.dry_run,
@@ -171,7 +175,6 @@ impl CleanBuilder {
 #[derive(Debug, Clone)]
 pub struct RollbackBuilder {
     storage: Storage,
-    config: TableConfig,
     instant: Option<InstantTime>,
     clock: ClockRef,
     options: BTreeMap<String, String>,
@@ -199,27 +202,18 @@ impl RollbackBuilder {
 
     /// Rolls back; an empty result means there were no failed writes.
     pub async fn run(self) -> Result<Vec<RollbackOutcome>> {
+        let (s, clock) = (&self.storage, self.clock.as_ref());
+        let Mutation { config, options } =
+            Mutation::begin(s, "rollback", Changes::Files, &self.options).await?;
         match &self.instant {
             Some(t) => {
                 // Under optimistic concurrency control, under the table lock.
-                let mut all = self.config.raw.clone();
-                all.extend(self.options.clone());
-                let (s, clock) = (&self.storage, self.clock.as_ref());
-                let one = rollback::rollback_instant(s, &self.config, t, clock);
-                Ok(vec![crate::txn::under_table_lock(s, &all, one).await?])
+                let one = rollback::rollback_instant(s, &config, t, clock);
+                Ok(vec![crate::txn::under_table_lock(s, &options, one).await?])
             }
             None => {
-                let mut all = self.config.raw.clone();
-                all.extend(self.options);
-                let cc =
-                    crate::txn::concurrency::ConcurrencyConfig::from_options(&self.storage, &all)?;
-                rollback::rollback_failed_writes(
-                    &self.storage,
-                    &self.config,
-                    self.clock.as_ref(),
-                    &cc,
-                )
-                .await
+                let cc = crate::txn::concurrency::ConcurrencyConfig::from_options(s, &options)?;
+                rollback::rollback_failed_writes(s, &config, clock, &cc).await
             }
         }
     }
@@ -259,9 +253,16 @@ impl SavepointBuilder {
     }
 
     pub async fn create(self) -> Result<SavepointInfo> {
+        let m = Mutation::begin(
+            &self.storage,
+            "savepoint create",
+            Changes::Files,
+            &BTreeMap::new(),
+        )
+        .await?;
         savepoint::create(
             &self.storage,
-            &self.config,
+            &m.config,
             self.instant.as_ref(),
             &self.by,
             &self.comments,
@@ -276,7 +277,14 @@ impl SavepointBuilder {
 
     /// Deletes the savepoint of `t`.
     pub async fn delete(self, t: InstantTime) -> Result<()> {
-        savepoint::delete(&self.storage, &self.config, &t).await
+        let m = Mutation::begin(
+            &self.storage,
+            "savepoint delete",
+            Changes::Files,
+            &BTreeMap::new(),
+        )
+        .await?;
+        savepoint::delete(&self.storage, &m.config, &t).await
     }
 }
 
@@ -284,7 +292,6 @@ impl SavepointBuilder {
 #[derive(Debug, Clone)]
 pub struct ArchiveBuilder {
     storage: Storage,
-    config: TableConfig,
     options: BTreeMap<String, String>,
 }
 
@@ -301,11 +308,10 @@ impl ArchiveBuilder {
 
     /// Under optimistic concurrency control, under the table lock.
     pub async fn run(self) -> Result<ArchiveOutcome> {
-        let mut all = self.config.raw.clone();
-        all.extend(self.options.clone());
         let s = &self.storage;
-        crate::txn::under_table_lock(s, &all, archive::archive(s, &self.config, &self.options))
-            .await
+        let Mutation { config, options } =
+            Mutation::begin(s, "archival", Changes::Files, &self.options).await?;
+        crate::txn::under_table_lock(s, &options, archive::archive(s, &config, &self.options)).await
     }
 }
 
@@ -313,7 +319,6 @@ impl ArchiveBuilder {
 #[derive(Debug, Clone)]
 pub struct RestoreBuilder {
     storage: Storage,
-    config: TableConfig,
     savepoint: InstantTime,
     clock: ClockRef,
 }
@@ -325,9 +330,10 @@ impl RestoreBuilder {
     }
 
     pub async fn run(self) -> Result<RestoreOutcome> {
+        let m = Mutation::begin(&self.storage, "restore", Changes::Files, &BTreeMap::new()).await?;
         restore::restore(
             &self.storage,
-            &self.config,
+            &m.config,
             &self.savepoint,
             self.clock.as_ref(),
         )

@@ -14,22 +14,27 @@ use arrow::datatypes::SchemaRef;
 use futures::stream::BoxStream;
 use futures::TryStreamExt;
 
-use crate::config::table::TableConfig;
 use crate::error::Result;
-use crate::fs_view::FileSystemView;
 use crate::model::InstantTime;
-use crate::read::schema::{table_schema, SchemaSource};
+use crate::read::schema::table_schema;
 use crate::read::{self, QueryType, ReadOptions};
-use crate::storage::{load_table_config, Storage};
-use crate::timeline::Timeline;
+use crate::snapshot::Snapshot;
+use crate::storage::Storage;
 use crate::write::{WriteBuilder, WriteOperation};
 
-/// An opened Hudi table: its storage, configuration and timeline as loaded at open time.
+/// An opened Hudi table: a [`Snapshot`] of it (storage, configuration and timeline as loaded
+/// at open time, which the table derefs to) and the operations that start from it.
 #[derive(Debug, Clone)]
 pub struct Table {
-    storage: Storage,
-    config: TableConfig,
-    timeline: Timeline,
+    snapshot: Snapshot,
+}
+
+impl std::ops::Deref for Table {
+    type Target = Snapshot;
+
+    fn deref(&self) -> &Snapshot {
+        &self.snapshot
+    }
 }
 
 impl Table {
@@ -49,46 +54,19 @@ impl Table {
 
     /// Opens a table on an existing storage.
     pub async fn open_storage(storage: Storage) -> Result<Table> {
-        let config = load_table_config(&storage).await?;
-        config.check_readable(storage.location())?;
-        let timeline = Timeline::load(&storage, &config).await?;
         Ok(Table {
-            storage,
-            config,
-            timeline,
+            snapshot: Snapshot::load(storage).await?,
         })
     }
 
-    pub fn storage(&self) -> &Storage {
-        &self.storage
-    }
-
-    pub fn config(&self) -> &TableConfig {
-        &self.config
-    }
-
-    pub fn timeline(&self) -> &Timeline {
-        &self.timeline
-    }
-
-    /// The location of the table.
-    pub fn location(&self) -> &str {
-        self.storage.location()
-    }
-
-    /// The schema reads return (meta columns first), and where it came from.
-    pub async fn schema(&self) -> Result<(SchemaRef, SchemaSource)> {
-        table_schema(&self.storage, &self.config, &self.timeline).await
-    }
-
-    /// The file-system view as of an instant (latest when `None`).
-    pub async fn file_system_view(&self, as_of: Option<&InstantTime>) -> Result<FileSystemView> {
-        FileSystemView::load(&self.storage, &self.timeline, as_of).await
+    /// The snapshot the table was opened with.
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snapshot
     }
 
     /// Starts a write with an operation; run it with `execute`.
     pub fn write(&self, operation: WriteOperation) -> WriteBuilder {
-        WriteBuilder::new(self.storage.clone(), operation)
+        WriteBuilder::new(self.storage().clone(), operation)
             .with_after_commit(std::sync::Arc::new(services::InlineServices))
     }
 
@@ -99,7 +77,7 @@ impl Table {
 
     /// The table as it is on storage now.
     pub async fn reload(&self) -> Result<Table> {
-        Self::open_storage(self.storage.clone()).await
+        Self::open_storage(self.storage().clone()).await
     }
 
     /// Starts a read.
@@ -164,17 +142,18 @@ impl<'a> ReadBuilder<'a> {
     /// (tables of version 8 and later) and every other read use the latest schema.
     pub async fn stream(self) -> Result<TableScan> {
         let t = self.table;
+        let (storage, config, timeline) = (t.storage(), t.config(), t.timeline());
         let (schema, _) = match &self.options.as_of {
-            Some(at) if t.config.version < 8 => {
-                table_schema(&t.storage, &t.config, &t.timeline.as_of(at)).await?
+            Some(at) if config.version.time_travel_reads_schema_then() => {
+                table_schema(storage, config, &timeline.as_of(at)).await?
             }
             _ => t.schema().await?,
         };
-        let plan = read::plan(&t.storage, &t.config, &t.timeline, schema, &self.options).await?;
+        let plan = read::plan(storage, config, timeline, schema, &self.options).await?;
         let schema = plan.output_schema.clone();
         Ok(TableScan {
             schema,
-            batches: plan.stream(t.storage.clone()),
+            batches: plan.stream(storage.clone()),
         })
     }
 

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::config::capability::Changes;
 use crate::config::table::{self, properties_file_text, TableConfig};
 use crate::error::{HudiError, Result};
 use crate::storage::{update_table_properties, PROPERTIES_FILE};
@@ -182,9 +183,14 @@ impl Table {
                 "every key already has that value: nothing to change".into(),
             ));
         }
-        // The result must still be a table this library (and Hudi) can open.
-        TableConfig::from_properties(props.clone(), &storage.display(PROPERTIES_FILE))?
-            .check_readable(storage.location())?;
+        // The result must still be a table this library (and Hudi) can open, and maintains.
+        let operation = "updating hoodie.properties";
+        if !dry_run {
+            crate::txn::mutation::require_maintained(storage, &current, operation, Changes::Files)
+                .await?;
+        }
+        let new = TableConfig::from_properties(props.clone(), &storage.display(PROPERTIES_FILE))?;
+        crate::txn::mutation::require_maintained(storage, &new, operation, Changes::Files).await?;
         if !dry_run {
             update_table_properties(storage, properties_file_text(&props, &clock.now())).await?;
         }

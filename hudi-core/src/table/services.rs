@@ -7,6 +7,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 
 use super::Table;
+use crate::config::capability::Changes;
 use crate::error::Result;
 use crate::model::InstantTime;
 use crate::services::compaction::{
@@ -15,6 +16,7 @@ use crate::services::compaction::{
 use crate::services::{archive, clean, Progress};
 use crate::storage::Storage;
 use crate::timeline::transition::{ClockRef, SystemClock};
+use crate::txn::mutation::Mutation;
 use crate::write::{AfterCommit, InlineService, WriteMetrics};
 
 /// Compaction of a merge-on-read table: schedule a plan, run a pending one, or both.
@@ -92,11 +94,10 @@ impl CompactionBuilder {
         CompactionConfig,
         BTreeMap<String, String>,
     )> {
-        let config = crate::storage::load_table_config(&self.storage).await?;
-        let mut options = config.raw.clone();
-        options.extend(self.options.clone());
-        let cc = CompactionConfig::from_options(&options)?;
-        Ok((config, cc, options))
+        let m =
+            Mutation::begin(&self.storage, "compaction", Changes::Records, &self.options).await?;
+        let cc = CompactionConfig::from_options(&m.options)?;
+        Ok((m.config, cc, m.options))
     }
 
     /// Writes a compaction plan if one is due (always with `with_force(true)`). Under
@@ -214,9 +215,16 @@ impl AfterCommit for InlineServices {
         clock: &'a dyn crate::timeline::transition::Clock,
     ) -> BoxFuture<'a, Result<Vec<InlineService>>> {
         Box::pin(async move {
-            let config = crate::storage::load_table_config(storage).await?;
-            let mut all = config.raw.clone();
-            all.extend(options.clone());
+            let Mutation {
+                config,
+                options: all,
+            } = Mutation::begin(
+                storage,
+                "the table services after a write",
+                Changes::Records,
+                options,
+            )
+            .await?;
             // Concurrent writers run their services one at a time.
             crate::txn::under_table_lock(storage, &all, async {
                 let mut done = Vec::new();
@@ -270,7 +278,7 @@ async fn automatic_clean(
     clock: &dyn crate::timeline::transition::Clock,
 ) -> Result<Option<InlineService>> {
     let cc = clean::CleanConfig::from_options(all)?;
-    if !cc.automatic || config.version != 6 {
+    if !cc.automatic {
         return Ok(None);
     }
     let timeline = crate::timeline::Timeline::load(storage, config).await?;
@@ -301,7 +309,7 @@ async fn automatic_archive(
     all: &BTreeMap<String, String>,
 ) -> Result<Option<InlineService>> {
     let ac = archive::ArchiveConfig::from_options(all)?;
-    if !ac.automatic || config.version != 6 {
+    if !ac.automatic {
         return Ok(None);
     }
     Ok(match archive::archive(storage, config, all).await? {

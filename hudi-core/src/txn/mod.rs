@@ -14,6 +14,7 @@ pub mod concurrency;
 pub mod heartbeat;
 pub mod lock;
 pub mod markers;
+pub mod mutation;
 pub mod occ;
 pub mod rollback;
 
@@ -100,7 +101,8 @@ pub fn policy(
         Some(lock) => Arc::new(occ::Optimistic {
             lock,
             heartbeat: cc.heartbeat,
-            check_conflicts,
+            check_conflicts: check_conflicts
+                && !crate::storage::failpoint::conflict_check_skipped(),
         }),
     }
 }

@@ -139,8 +139,11 @@ impl MergeOutput<'_> {
         let keys = batch
             .column_by_name(RECORD_KEY_FIELD)
             .and_then(|c| c.as_string_opt::<i32>().cloned())
-            .ok_or_else(|| HudiError::Schema {
-                context: format!("file group {} in partition '{}'", fg.file_id, fg.partition),
+            .ok_or_else(|| HudiError::Corrupt {
+                what: format!(
+                    "of file group {} in partition '{}'",
+                    fg.file_id, fg.partition
+                ),
                 reason: "existing base file has no string _hoodie_record_key".into(),
             })?;
         let order = ctx

@@ -265,9 +265,8 @@ pub(crate) fn write_token(instant: &InstantTime, task: usize) -> String {
 fn json_bytes(m: &CommitMetadata) -> Result<Bytes> {
     serde_json::to_vec_pretty(m)
         .map(Bytes::from)
-        .map_err(|e| HudiError::Schema {
-            context: "commit metadata".into(),
-            reason: e.to_string(),
+        .map_err(|e| HudiError::Internal {
+            what: format!("serializing commit metadata: {e}"),
         })
 }
 

@@ -10,6 +10,7 @@ use arrow::datatypes::{Schema, SchemaRef};
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 
+use crate::config::capability::Changes;
 use crate::config::table::{properties_file_text, TableConfig, TableType, CREATE_SCHEMA};
 use crate::error::{HudiError, Result};
 use crate::fs_view::FileSystemView;
@@ -312,35 +313,15 @@ impl WriteBuilder {
     /// Loads the table as it is now (not as it was opened), refuses what this writer must not
     /// write, and rolls back failed writes (EAGER).
     async fn open_for_write(&self) -> Result<Opened> {
-        let config = crate::storage::load_table_config(&self.storage).await?;
-        let refuse = |feature: String| HudiError::Unsupported {
-            path: self.storage.location().to_string(),
-            feature,
-        };
-        if config.version != 6 {
-            return Err(refuse(format!(
-                "writing table version {} (this writer writes version 6)",
-                config.version
-            )));
-        }
-        if !config.populate_meta_fields {
-            return Err(refuse(
-                "writing tables with hoodie.populate.meta.fields=false (keys are not stored in the files)".into(),
-            ));
-        }
-        if !config.metadata_partitions.is_empty() {
-            // Committing without updating the metadata table would make Java and hudi-rs
-            // serve a stale file list.
-            return Err(refuse(format!(
-                "writing a table whose metadata table is in use (hoodie.table.metadata.partitions={}); \
-                 stop its writers and run `hudi metadata delete {}` to turn it off, then write \
-                 from Spark with hoodie.metadata.enable=false",
-                config.metadata_partitions.join(","),
-                self.storage.location()
-            )));
-        }
-        let mut options = config.raw.clone();
-        options.extend(self.options.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let operation = format!("{} write", self.operation.token().to_ascii_lowercase());
+        let crate::txn::mutation::Mutation { config, options } =
+            crate::txn::mutation::Mutation::begin(
+                &self.storage,
+                &operation,
+                Changes::Records,
+                &self.options,
+            )
+            .await?;
         let cc = ConcurrencyConfig::from_options(&self.storage, &options)?;
         let opened = Timeline::load(&self.storage, &config).await?;
         let rolled =

@@ -55,6 +55,33 @@ pub fn all_files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Every directory and file under `dir` with a hash of its bytes (directories hash to 0):
+/// equal states mean nothing was created, removed or changed.
+pub fn tree_state(dir: &Path) -> std::collections::BTreeMap<String, u64> {
+    use std::hash::{Hash, Hasher};
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read dir").flatten() {
+            let p = e.path();
+            let rel = p
+                .strip_prefix(dir)
+                .expect("under dir")
+                .to_string_lossy()
+                .to_string();
+            if p.is_dir() {
+                out.insert(format!("{rel}/"), 0);
+                stack.push(p);
+            } else {
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                std::fs::read(&p).expect("read file").hash(&mut h);
+                out.insert(rel, h.finish());
+            }
+        }
+    }
+    out
+}
+
 /// Copies a directory tree (a fixture table into a scratch location).
 pub fn copy_tree(from: &Path, to: &Path) {
     for p in all_files(from) {
@@ -214,9 +241,15 @@ pub fn run_hudi(args: &[&str]) -> (bool, String, String) {
 
 /// Runs `hudi` with arguments and environment variables; returns (success, stdout, stderr).
 pub fn run_hudi_env(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
+    run_hudi_in(Path::new("."), args, env)
+}
+
+/// Runs `hudi` in the working directory `cwd`; returns (success, stdout, stderr).
+pub fn run_hudi_in(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
     let out = Command::new(hudi_bin())
         .args(args)
         .envs(env.iter().copied())
+        .current_dir(cwd)
         .output()
         .expect("run hudi");
     (

@@ -304,8 +304,8 @@ impl BloomFilter {
 
     /// Parses a footer string; `type_code` is `hoodie_bloom_filter_type_code` (absent: SIMPLE).
     pub fn deserialize(b64: &str, type_code: Option<&str>, file: &str) -> Result<Self> {
-        let err = |reason: String| HudiError::Schema {
-            context: format!("Bloom filter of '{file}'"),
+        let err = |reason: String| HudiError::Corrupt {
+            what: format!("'{file}' (its Bloom filter)"),
             reason,
         };
         let kind = match type_code {

@@ -55,7 +55,6 @@ pub async fn archive(
     config: &TableConfig,
     options: &BTreeMap<String, String>,
 ) -> Result<ArchiveOutcome> {
-    crate::services::require_v6(storage, config, "archiving (an LSM archived timeline)")?;
     let mut all = config.raw.clone();
     all.extend(options.clone());
     let ac = ArchiveConfig::from_options(&all)?;

@@ -49,7 +49,7 @@ pub(super) fn check_table(storage: &Storage, config: &TableConfig) -> Result<()>
             feature: "compaction of a copy-on-write table (it has no log files)".into(),
         });
     }
-    crate::services::require_v6(storage, config, "compaction")
+    Ok(())
 }
 
 /// Schedules a compaction if one is due (always with `force`) and there is something to

@@ -9,8 +9,8 @@ use crate::fs_view::FileSystemView;
 use crate::io::log_block::walk;
 use crate::io::log_reader::LogFileDecoder;
 use crate::model::{DataFileName, InstantTime};
+use crate::snapshot::Snapshot;
 use crate::storage::{FileInfo, Storage};
-use crate::table::Table;
 use crate::timeline::Timeline;
 
 /// Every file of the table outside `.hoodie`, by relative path.
@@ -109,7 +109,7 @@ pub(super) fn partition_metadata(listing: &Listing) -> Vec<Finding> {
 /// Every log file of the view walks without corrupt regions and its blocks decode.
 pub(super) async fn log_files(
     storage: &Storage,
-    table: &Table,
+    table: &Snapshot,
     view: &FileSystemView,
     progress: Option<&crate::services::Progress>,
 ) -> Result<(Vec<Finding>, usize)> {

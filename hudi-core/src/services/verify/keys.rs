@@ -11,8 +11,8 @@ use crate::fs_view::{BaseFile, FileSystemView};
 use crate::io::base_file::ParquetFile;
 use crate::io::bloom::{BloomFilter, FOOTER_KEY, MAX_RECORD_KEY, MIN_RECORD_KEY, TYPE_CODE_KEY};
 use crate::model::{COMMIT_TIME_FIELD, PARTITION_PATH_FIELD, RECORD_KEY_FIELD};
+use crate::snapshot::Snapshot;
 use crate::storage::Storage;
-use crate::table::Table;
 
 /// At most this many duplicate keys are named one by one.
 const MAX_NAMED_DUPLICATES: usize = 20;
@@ -119,7 +119,7 @@ pub(super) struct Duplicates {
 /// No record key twice in the snapshot: within a partition, or (`global`) across the table.
 /// Holds the keys of one partition at a time (of the whole table for a global check).
 pub(super) async fn duplicates(
-    table: &Table,
+    table: &Snapshot,
     global: bool,
     operations: &HashMap<String, String>,
 ) -> Result<Duplicates> {

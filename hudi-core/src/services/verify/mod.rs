@@ -25,8 +25,8 @@ use std::collections::BTreeSet;
 
 use crate::error::Result;
 use crate::fs_view::FileSystemView;
+use crate::snapshot::Snapshot;
 use crate::storage::Storage;
-use crate::table::Table;
 
 /// The kinds of check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -137,7 +137,7 @@ pub(super) fn finding(
 }
 
 /// Runs every check on `table`.
-pub async fn verify(table: &Table, opts: VerifyOptions) -> Result<VerifyReport> {
+pub async fn verify(table: &Snapshot, opts: VerifyOptions) -> Result<VerifyReport> {
     let storage: &Storage = table.storage();
     let tl = table.timeline();
     let mut report = VerifyReport {
