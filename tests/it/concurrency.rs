@@ -1,10 +1,14 @@
 //! Concurrent writers under optimistic concurrency control (issue 12): several `hudi`
 //! processes upsert into one table at once — each into a partition of its own, and every
-//! other commit into keys all of them share — with a table service running beside them. Every
-//! acknowledged commit's records must be there (a shared key holds the value of the latest
-//! acknowledged commit that wrote it), none twice; a loser fails with a write conflict naming
+//! other commit into a partition all of them share, where each inserts keys of its own and
+//! updates a key of its own in the same file groups — with a table service running beside
+//! them. Every acknowledged commit's records must be there, none twice: as no two writers
+//! write the same key, a writer that overwrote another's file-group version loses that
+//! writer's keys or updates, which the model sees. A loser fails with a write conflict naming
 //! the other instant and leaves nothing behind: no pending instant, no data file of an
-//! instant that did not complete, `hudi verify` healthy.
+//! instant that did not complete, `hudi verify` healthy. Forced contention (two writers held
+//! between their data files and their commit) must give a conflict, and without the conflict
+//! check (a test-only switch) the model must see the lost key.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -45,21 +49,28 @@ struct Outcome {
 }
 
 fn hudi(target: &Target, args: &[&str]) -> (bool, String, String) {
-    let mut all: Vec<&str> = args.to_vec();
-    all.extend(target.storage_args.iter().map(String::as_str));
-    support::run_hudi(&all)
+    hudi_env(target, args, &[])
 }
 
-/// The rows of writer `w`'s commit `j`: a key of its own partition, and on even commits the
-/// four shared keys. Every row's ordering value is the same (0): the later commit wins, in
-/// copy-on-write merges and merge-on-read log scans alike.
+fn hudi_env(target: &Target, args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(target.storage_args.iter().map(String::as_str));
+    support::run_hudi_env(&all, env)
+}
+
+/// The seed keys of the shared partition: one per writer (ours are 0..4, Spark's is 9).
+const SEED_KEYS: [usize; 5] = [0, 1, 2, 3, 9];
+
+/// The rows of writer `w`'s commit `j`: a key of its own partition, and on even commits a new
+/// key of its own in the shared partition and an update of its own seed key there. No two
+/// writers write the same key, so each key's value is its one writer's latest acknowledged
+/// commit whatever order the writers committed in.
 fn rows_of(w: usize, j: usize) -> BTreeMap<String, (String, String)> {
     let v = format!("w{w}-c{j}");
     let mut rows = BTreeMap::from([(format!("w{w}-{j}"), (format!("w{w}"), v.clone()))]);
     if j.is_multiple_of(2) {
-        for s in 0..4 {
-            rows.insert(format!("s-{s}"), ("shared".to_string(), v.clone()));
-        }
+        rows.insert(format!("s-w{w}-{j}"), ("shared".to_string(), v.clone()));
+        rows.insert(format!("s-{w}"), ("shared".to_string(), v.clone()));
     }
     rows
 }
@@ -74,7 +85,17 @@ fn write_input(path: &Path, rows: &BTreeMap<String, (String, String)>) {
 
 /// One writer: `commits` upserts, each acknowledged, lost to a conflict, or failed.
 fn writer(target: &Target, w: usize, commits: usize, out: &Mutex<Outcome>) {
-    paced_writer(target, w, commits, &[], std::time::Duration::ZERO, out)
+    let unpaced = Pace {
+        pause: std::time::Duration::ZERO,
+        env: &[],
+    };
+    paced_writer(target, w, commits, &[], &unpaced, out)
+}
+
+/// How a writer runs its commits: the pause before each, and the environment of its `hudi`.
+struct Pace<'a> {
+    pause: std::time::Duration,
+    env: &'a [(&'a str, &'a str)],
 }
 
 /// A writer with extra `hudi write` arguments, pausing between its commits.
@@ -83,11 +104,11 @@ fn paced_writer(
     w: usize,
     commits: usize,
     extra: &[&str],
-    pause: std::time::Duration,
+    pace: &Pace,
     out: &Mutex<Outcome>,
 ) {
     for j in 0..commits {
-        std::thread::sleep(pause);
+        std::thread::sleep(pace.pause);
         let rows = rows_of(w, j);
         let input = target.scratch.join(format!("w{w}-{j}.jsonl"));
         write_input(&input, &rows);
@@ -95,7 +116,7 @@ fn paced_writer(
         let mut args = vec!["write", &target.url, "--input", &input, "--json"];
         args.extend(OCC);
         args.extend(extra);
-        let (ok, stdout, stderr) = hudi(target, &args);
+        let (ok, stdout, stderr) = hudi_env(target, &args, pace.env);
         let mut o = out.lock().unwrap_or_else(|e| e.into_inner());
         if ok {
             let m: Value = serde_json::from_str(stdout.trim()).expect("metrics");
@@ -255,7 +276,8 @@ fn local_target(dir: &Path) -> (Target, PathBuf) {
 
 /// The table, created by a first (seed) write of the shared keys.
 fn create(target: &Target, table_type: &str) -> Ack {
-    let rows: BTreeMap<String, (String, String)> = (0..4)
+    let rows: BTreeMap<String, (String, String)> = SEED_KEYS
+        .iter()
         .map(|s| (format!("s-{s}"), ("shared".to_string(), "seed".to_string())))
         .collect();
     let input = target.scratch.join("seed.jsonl");
@@ -328,6 +350,63 @@ fn four_writers_and_a_cleaner_on_local_disk() {
     nothing_left_behind(&target, &rt);
 }
 
+/// Forced contention: two writers, each held 1.5 s after its first data file (a pause
+/// failpoint), both write into the shared partition's file group: one commits, the other loses
+/// a write conflict, and the table is the model. Then the same with the conflict check
+/// switched off (`HUDI_TEST_SKIP_CONFLICT_CHECK`, test builds only): both commit, and the model
+/// finds the keys the later one's file version lost, so these tests can see a lost update.
+#[test]
+fn forced_contention_conflicts_and_a_skipped_check_loses_keys() {
+    let test = "forced_contention_conflicts_and_a_skipped_check_loses_keys";
+    let Some((_, mut oracle, _rt)) = support::oracle::setup(test) else {
+        return;
+    };
+    for skip in [false, true] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (target, path) = local_target(dir.path());
+        let seed = create(&target, "cow");
+        let mut env = vec![
+            ("HUDI_FAILPOINT", "after:put:.parquet$"),
+            ("HUDI_FAILPOINT_ACTION", "pause:1500"),
+        ];
+        if skip {
+            env.push(("HUDI_TEST_SKIP_CONFLICT_CHECK", "1"));
+        }
+        let out = Mutex::new(Outcome::default());
+        let pace = Pace {
+            pause: std::time::Duration::ZERO,
+            env: &env,
+        };
+        std::thread::scope(|s| {
+            for w in 0..2 {
+                let (t, o, pace) = (&target, &out, &pace);
+                s.spawn(move || paced_writer(t, w, 1, &[], pace, o));
+            }
+        });
+        let o = out.into_inner().unwrap_or_else(|e| e.into_inner());
+        assert!(o.failures.is_empty(), "{}", o.failures.join("\n"));
+        let want = model(&seed, &o.acked);
+        let got = rows_read(&oracle.rows(&path, "snapshot", json!({})));
+        let got: BTreeSet<_> = got.into_iter().collect();
+        let lost: Vec<_> = want.difference(&got).collect();
+        if skip {
+            assert_eq!((o.acked.len(), o.conflicts), (2, 0), "without the check");
+            assert!(
+                !lost.is_empty(),
+                "without the conflict check both writers committed and no key was lost: \
+                 the model cannot see a lost update"
+            );
+            println!(
+                "without the conflict check: {} rows lost: {lost:?}",
+                lost.len()
+            );
+        } else {
+            assert_eq!((o.acked.len(), o.conflicts), (1, 1), "forced contention");
+            assert_eq!(got, want, "forced contention: hudi-rs against the model");
+        }
+    }
+}
+
 #[test]
 fn four_writers_and_compaction_on_s3() {
     let Some(s3) = S3::start("four_writers_and_compaction_on_s3", "occ") else {
@@ -393,8 +472,8 @@ fn spark_occ_options() -> BTreeMap<String, String> {
     .collect()
 }
 
-/// The Spark writer: `commits` upserts of its own partition (and, on even commits, the shared
-/// keys), one after another through the shared SparkSession.
+/// The Spark writer: `commits` upserts of its own partition (and, on even commits, its keys of
+/// the shared partition), one after another through the shared SparkSession.
 fn spark_writer(target: &Target, commits: usize, out: &Mutex<Outcome>) -> Vec<usize> {
     use arrow::datatypes::DataType;
     let schema = crate::support::data::schema(vec![
@@ -488,11 +567,14 @@ fn two_of_our_writers_and_a_spark_writer_exclude_each_other() {
         "hoodie.keep.max.commits=90",
     ];
     let out = Mutex::new(Outcome::default());
-    let pause = std::time::Duration::from_millis(400);
+    let pace = Pace {
+        pause: std::time::Duration::from_millis(400),
+        env: &[],
+    };
     let spark_acked = std::thread::scope(|s| {
-        let (t, o) = (&target, &out);
-        let a = s.spawn(move || paced_writer(t, 0, 20, &ours, pause, o));
-        let b = s.spawn(move || paced_writer(t, 1, 20, &ours, pause, o));
+        let (t, o, pace) = (&target, &out, &pace);
+        let a = s.spawn(move || paced_writer(t, 0, 20, &ours, pace, o));
+        let b = s.spawn(move || paced_writer(t, 1, 20, &ours, pace, o));
         let acked = spark_writer(t, 6, o);
         a.join().expect("writer 0");
         b.join().expect("writer 1");

@@ -48,6 +48,8 @@ struct Tally {
     killed_at_point: usize,
     killed_at_moment: usize,
     finished: usize,
+    /// Kills at a crash point per operation (`kind name`).
+    point_kills: BTreeMap<String, usize>,
     failures: Vec<String>,
     reads: BTreeMap<&'static str, usize>,
 }
@@ -358,7 +360,16 @@ impl Harness {
         let at = match &ended {
             Ended::Killed(Some(point)) => {
                 self.tally.killed_at_point += 1;
+                let op = format!("{} {}", p.op.kind.token(), p.op.name);
+                *self.tally.point_kills.entry(op).or_default() += 1;
                 format!("killed at {point}")
+            }
+            // A run told to stop at a crash point that its uncrashed twin passed must reach
+            // it: finishing first means the crash point was not exercised.
+            Ended::Finished { ok: true, .. } if matches!(kill, Kill::AtPoint(_)) => {
+                let e = "finished without reaching its crash point".to_string();
+                self.fail(p, &t, &format!("{kill:?}"), e);
+                return None;
             }
             Ended::Killed(None) => {
                 self.tally.killed_at_moment += 1;
@@ -421,9 +432,19 @@ impl Harness {
         )
     }
 
-    fn assert_clean(&self) {
+    /// No check failed, and every operation was killed at a crash point at least once.
+    fn assert_clean(&self, prepared: &[Prepared]) {
         let s = self.summary();
         println!("crash injection: {s}");
+        for p in prepared {
+            let op = format!("{} {}", p.op.kind.token(), p.op.name);
+            let kills = self.tally.point_kills.get(&op).copied().unwrap_or(0);
+            println!("crash injection: {op}: {kills} kills at a crash point");
+            assert!(
+                kills > 0,
+                "crash injection: {op} was never killed at a crash point"
+            );
+        }
         assert!(
             self.tally.failures.is_empty(),
             "crash injection: {s}\n{}",
@@ -545,7 +566,7 @@ fn crashed_operations_leave_the_last_completed_state_and_recover() {
     for (i, t) in recovered.values() {
         h.spark_writes_into(&prepared[*i], t);
     }
-    h.assert_clean();
+    h.assert_clean(&prepared);
 }
 
 /// `tests/crash.sh`: every crash point of every operation, then `HUDI_CRASH_ITERATIONS`
@@ -586,5 +607,5 @@ fn crash_every_point_and_random_moments() {
             eprintln!("{} random moments: {}", i + 1, h.summary());
         }
     }
-    h.assert_clean();
+    h.assert_clean(&prepared);
 }

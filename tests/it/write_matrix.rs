@@ -315,10 +315,36 @@ fn check_files(ctx: &mut Ctx, path: &Path, what: &str, codec: Option<&str>) {
     }
     let (rc, out, err) = ctx.oracle.checker("verify_all_blooms.py", &[path]);
     assert_eq!(rc, 0, "{what}: {err}");
-    let summary = out.lines().last().unwrap_or_default().to_string();
+    let summary = out
+        .lines()
+        .find(|l| l.starts_with("files="))
+        .unwrap_or_default()
+        .to_string();
     assert!(
         summary.contains("failures=0") && !summary.contains("False"),
         "{what}: {summary}\n{out}"
+    );
+    // Every base file was checked: each carries a Bloom filter.
+    let checked: usize = summary
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("files="))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{what}: no file count in {summary:?}"));
+    let base_files = sup::all_files(path)
+        .iter()
+        .filter(|f| {
+            let rel = f
+                .strip_prefix(path)
+                .unwrap_or(f)
+                .to_string_lossy()
+                .to_string();
+            rel.ends_with(".parquet") && !rel.starts_with(".hoodie")
+        })
+        .count();
+    assert!(checked > 0, "{what}: the Bloom checker looked at no file");
+    assert_eq!(
+        checked, base_files,
+        "{what}: base files with a Bloom filter"
     );
     let (rc, out, err) = ctx.oracle.checker("check_names.py", &[path]);
     assert_eq!(rc, 0, "{what}: {err}");

@@ -100,6 +100,17 @@ pub struct Model {
     pub base: Option<BTreeMap<(String, String), Entry>>,
 }
 
+impl Model {
+    /// A compaction of every slice: the base files hold every live row.
+    pub fn compacted(&mut self) {
+        let all = self.live.values();
+        self.base = Some(
+            all.map(|e| ((e.partition.clone(), e.key.clone()), e.clone()))
+                .collect(),
+        );
+    }
+}
+
 /// A completed commit: its instant, the table as of it and its data columns then.
 #[derive(Debug, Clone)]
 pub struct Commit {
@@ -473,14 +484,20 @@ impl<'c> Scenario<'c> {
     /// Adds every completed compaction or clustering instant not in `before` (other than
     /// `write`) to the history, with the model as it is; returns how many.
     fn record_services(&mut self, before: &[String], write: &str) -> usize {
-        let services: Vec<String> = self
+        let services: Vec<(String, Action)> = self
             .table()
             .timeline()
             .completed_writes()
             .filter(|i| i.planned_action.is_write() && !is_data_write(i.planned_action))
-            .map(|i| i.requested().to_string())
-            .filter(|t| t != write && !before.contains(t))
+            .map(|i| (i.requested().to_string(), i.planned_action))
+            .filter(|(t, _)| t != write && !before.contains(t))
             .collect();
+        // A compaction after the write (inline, or Spark's) compacted what the write left:
+        // base files then hold every live row.
+        if services.iter().any(|(_, a)| *a == Action::Compaction) && self.spec.mor {
+            self.model.compacted();
+        }
+        let services: Vec<String> = services.into_iter().map(|(t, _)| t).collect();
         let n = services.len();
         for t in services {
             self.commits.push(Commit {
@@ -749,13 +766,7 @@ impl<'c> Scenario<'c> {
             // Clustering and cleaning move records between base and log files.
             self.model.base = None;
         } else if self.spec.mor {
-            self.model.base = Some(
-                self.model
-                    .live
-                    .values()
-                    .map(|e| ((e.partition.clone(), e.key.clone()), e.clone()))
-                    .collect(),
-            );
+            self.model.compacted();
         }
         self.check(&format!("Spark's {sql}"));
         out
@@ -786,13 +797,7 @@ impl<'c> Scenario<'c> {
             schema: self.schema.clone(),
             spark_as_of_differs: None,
         });
-        self.model.base = Some(
-            self.model
-                .live
-                .values()
-                .map(|e| ((e.partition.clone(), e.key.clone()), e.clone()))
-                .collect(),
-        );
+        self.model.compacted();
         self.check(&format!("our compaction {}", out.instant));
         out
     }

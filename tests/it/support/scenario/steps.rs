@@ -26,6 +26,52 @@ impl Scenario<'_> {
         run
     }
 
+    /// Spark's clustering (`statement`, a `CALL run_clustering(...)`): exactly one new replace
+    /// commit of operation `cluster` that replaced file groups, in history as a service that
+    /// keeps the rows; every reader is checked. Returns how many file groups it replaced.
+    pub fn spark_clustering(&mut self, statement: &str) -> usize {
+        let before = self.completed();
+        self.spark_service(statement, false);
+        let tl = self.table().timeline().clone();
+        let new: Vec<_> = tl
+            .completed_writes()
+            .filter(|i| i.action() == hudi_core::model::Action::ReplaceCommit)
+            .filter(|i| !before.contains(&i.requested().to_string()))
+            .cloned()
+            .collect();
+        assert_eq!(
+            new.len(),
+            1,
+            "{}: {statement}: replace commits {new:?}",
+            self.what()
+        );
+        let meta = self
+            .ctx
+            .rt
+            .block_on(tl.commit_metadata(&new[0].instant))
+            .unwrap_or_else(|e| panic!("{}: clustering metadata: {e}", self.what()));
+        let op = meta.operation_type.clone().unwrap_or_default();
+        assert!(
+            op.eq_ignore_ascii_case("cluster"),
+            "{}: operation {op}",
+            self.what()
+        );
+        let replaced = meta.replaced_file_ids().count();
+        assert!(
+            replaced > 0,
+            "{}: clustering replaced no file group",
+            self.what()
+        );
+        // A replace commit that keeps the rows: its reads as of it equal the model's.
+        self.commits.push(super::Commit {
+            instant: new[0].requested().to_string(),
+            live: self.model.live.clone(),
+            schema: self.schema.clone(),
+            spark_as_of_differs: None,
+        });
+        replaced
+    }
+
     /// Spark's `run_clean` with `args` (e.g. `retain_commits => 2`); returns its rows.
     pub fn spark_clean(&mut self, args: &str) -> Vec<Value> {
         let t = self.spark_table();
