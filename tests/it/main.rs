@@ -5,6 +5,7 @@ mod archival;
 mod bad_input;
 mod bulk_stream;
 mod catalog_sync;
+mod clean_by_hours;
 mod cli;
 mod cli_inspect;
 mod cli_s3;

@@ -26,7 +26,7 @@ fn specs(prefix: &str) -> Vec<TableSpec> {
 }
 
 /// Data files (base and log) under a table, relative to it.
-fn data_files(dir: &Path) -> BTreeSet<String> {
+pub(crate) fn data_files(dir: &Path) -> BTreeSet<String> {
     all_files(dir)
         .into_iter()
         .map(|p| {
@@ -93,7 +93,7 @@ fn history(s: &mut Scenario, replace: bool) {
 }
 
 /// Spark's `run_clean` with `args` on a copy of the table at `dir`.
-fn spark_clean_copy(dir: &Path, args: &str) {
+pub(crate) fn spark_clean_copy(dir: &Path, args: &str) {
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let name = format!(
         "twin_{}",
@@ -109,7 +109,7 @@ fn spark_clean_copy(dir: &Path, args: &str) {
 }
 
 /// The last clean's earliest retained commit and deleted file names.
-fn last_clean(rt: &tokio::runtime::Runtime, dir: &Path) -> (String, BTreeSet<String>) {
+pub(crate) fn last_clean(rt: &tokio::runtime::Runtime, dir: &Path) -> (String, BTreeSet<String>) {
     let t = rt
         .block_on(Table::open(&dir.to_string_lossy()))
         .expect("open");
