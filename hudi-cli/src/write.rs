@@ -480,10 +480,11 @@ fn read_ahead<T: Send + 'static>(
 
 pub async fn write(a: WriteArgs) -> Result<(), CliError> {
     let opts = a.storage.options();
-    let table = match Table::open_with_options(&a.table, &opts).await {
-        Ok(t) => t,
+    // An existing table, or the builder of the one the first write creates.
+    let existing = match Table::open_with_options(&a.table, &opts).await {
+        Ok(t) => Ok(t),
         Err(HudiError::NotATable { .. }) if !a.spec.record_key.is_empty() => {
-            builder(&a.table, &a.spec, &[], &a.storage)?.create().await?
+            Err(builder(&a.table, &a.spec, &[], &a.storage)?)
         }
         Err(HudiError::NotATable { path }) => {
             return Err(CliError::Usage {
@@ -499,8 +500,12 @@ pub async fn write(a: WriteArgs) -> Result<(), CliError> {
     let sync_options = options.clone();
     let bad = match &a.bad_records_path {
         Some(dir) => {
-            let keygen = hudi_core::keygen::KeyGenerator::from_table(table.config(), &options)?;
-            let columns = table.schema().await.ok().map(|(s, _)| {
+            let (config, schema) = match &existing {
+                Ok(t) => (t.config().clone(), t.schema().await.ok()),
+                Err(new) => (new.table_config()?, None),
+            };
+            let keygen = hudi_core::keygen::KeyGenerator::from_table(&config, &options)?;
+            let columns = schema.map(|(s, _)| {
                 let data: Vec<_> = s
                     .fields()
                     .iter()
@@ -547,6 +552,32 @@ pub async fn write(a: WriteArgs) -> Result<(), CliError> {
             });
         }
     }
+    let table = match existing {
+        Ok(t) => t,
+        // Created for the first batch's columns, once they are checked; an input that
+        // fails or has no rows creates nothing.
+        Err(new) => {
+            let schema = match batches.peek() {
+                Some(Ok(first)) => first.schema(),
+                Some(Err(_)) => match batches.next() {
+                    Some(Err(e)) => return Err(e.into()),
+                    _ => {
+                        return Err(CliError::Usage {
+                            arg: "--input",
+                            reason: "the input could not be read: no table was created".into(),
+                        })
+                    }
+                },
+                None => {
+                    return Err(CliError::Usage {
+                        arg: "--input",
+                        reason: "the input has no rows: no table was created".into(),
+                    })
+                }
+            };
+            new.open_or_create(&schema).await?
+        }
+    };
     let mut w = table
         .write(operation(a.operation))
         .with_options(options)

@@ -144,11 +144,9 @@ pub fn write<'py>(
             let table = match Table::open_with_options(&table_uri, &storage_options).await {
                 Ok(t) => t,
                 Err(HudiError::NotATable { .. }) => {
-                    // A new table is made for this input: its fields must be in it (a typo
-                    // would otherwise leave a table keyed on a column that does not exist).
-                    check_fields(&spec, &input_schema)?;
+                    // A new table for this input (its fields checked against it first).
                     let b = builder(&table_uri, &spec, &storage_options)?;
-                    b.create().await.map_err(py_err)?
+                    b.open_or_create(&input_schema).await.map_err(py_err)?
                 }
                 Err(e) => return Err(py_err(e)),
             };
@@ -168,31 +166,6 @@ pub fn write<'py>(
         })
     })?;
     json_to_py(py, &report)
-}
-
-/// Fails unless the record key, partition and precombine fields of a new table are columns
-/// of the input (custom key generator fields are `name:TYPE`).
-fn check_fields(spec: &Spec, schema: &arrow::datatypes::SchemaRef) -> PyResult<()> {
-    let partition_fields = spec
-        .partition_by
-        .iter()
-        .map(|p| p.split(':').next().unwrap_or(p).to_string());
-    let fields = spec
-        .record_key
-        .iter()
-        .cloned()
-        .chain(partition_fields)
-        .chain(spec.precombine.iter().cloned());
-    for f in fields {
-        if schema.field_with_name(&f).is_err() {
-            let columns: Vec<&str> = schema.fields().iter().map(|c| c.name().as_str()).collect();
-            return Err(crate::SchemaError::new_err(format!(
-                "the input has no column '{f}' (columns: {}); no table was created",
-                columns.join(", ")
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// The catalog sync a write runs after its commit, as Hudi's writers do

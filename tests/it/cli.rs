@@ -178,6 +178,42 @@ fn bucket_create_csv_read_and_metadata_delete_backup() {
     ok(&["write", &ts, "--input", &input.to_string_lossy()]);
 }
 
+/// Create-on-first-write checks the input first (one rule with the Python package): a key,
+/// partition or ordering field that is not a column of the input, or an input without rows,
+/// creates no table.
+#[test]
+fn a_first_write_that_cannot_key_its_input_creates_no_table() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("rows.csv");
+    std::fs::write(&input, "id,city,ts\n1,sf,1\n").expect("csv");
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "").expect("jsonl");
+    let t = dir.path().join("t");
+    let ts = t.to_string_lossy().to_string();
+    let i = input.to_string_lossy().to_string();
+    for (flags, culprit) in [
+        (vec!["--record-key", "uid"], "uid"),
+        (vec!["--record-key", "id", "--partition-by", "town"], "town"),
+        (vec!["--record-key", "id", "--precombine", "when"], "when"),
+    ] {
+        let mut args = vec!["write", &ts, "--input", &i];
+        args.extend(flags);
+        let (ok, _, err) = support::run_hudi(&args);
+        assert!(
+            !ok && err.contains(&format!("no column '{culprit}'")),
+            "{err}"
+        );
+        assert!(err.contains("no table was created"), "{err}");
+        assert!(!t.exists(), "a table was created for {culprit}");
+    }
+    let e = empty.to_string_lossy().to_string();
+    let (ok, _, err) = support::run_hudi(&["write", &ts, "--input", &e, "--record-key", "id"]);
+    assert!(!ok && err.contains("no table was created"), "{err}");
+    assert!(!t.exists());
+    let (ok, _, err) = support::run_hudi(&["write", &ts, "--input", &i, "--record-key", "id"]);
+    assert!(ok, "{err}");
+}
+
 /// The README's Rust example is `hudi-core/examples/readme.rs` line for line, and that example
 /// (built by `cargo test`) runs: it creates, writes, reads and cleans a table.
 #[test]

@@ -217,11 +217,54 @@ impl TableBuilder {
         Ok(p)
     }
 
-    /// Creates the table; fails if one exists at the location.
-    pub async fn create(self) -> Result<Table> {
+    /// Fails unless `input` (the first write's schema) has the columns the new table is keyed,
+    /// partitioned and ordered by (a custom key generator's fields are `name:TYPE`): a table
+    /// keyed on a column that does not exist would be made, and the write then fail.
+    pub fn check_input(&self, input: &Schema) -> Result<()> {
+        let partition_fields = self
+            .partition_fields
+            .iter()
+            .map(|p| p.split(':').next().unwrap_or(p).to_string());
+        let fields = self
+            .record_key_fields
+            .iter()
+            .cloned()
+            .chain(partition_fields)
+            .chain(self.precombine_field.iter().cloned());
+        for f in fields {
+            if input.field_with_name(&f).is_err() {
+                let columns: Vec<&str> = input.fields().iter().map(|c| c.name().as_str()).collect();
+                return Err(HudiError::Schema {
+                    context: format!("the first write into '{}'", self.location),
+                    reason: format!(
+                        "the input has no column '{f}' (columns: {}); no table was created",
+                        columns.join(", ")
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Create-on-first-write, the one rule the CLI and the Python package share: the table at
+    /// the location if there is one (the builder's settings then do not apply), else a new
+    /// table for `input`, once [`TableBuilder::check_input`] accepts it. Without record key
+    /// fields there is nothing to create: `NotATable`.
+    pub async fn open_or_create(self, input: &Schema) -> Result<Table> {
         let storage = Storage::open(&self.location, &self.storage_options)?;
-        let name = match &self.name {
-            Some(n) => n.clone(),
+        match Table::open_storage(storage).await {
+            Err(HudiError::NotATable { .. }) if !self.record_key_fields.is_empty() => {
+                self.check_input(input)?;
+                self.create().await
+            }
+            other => other,
+        }
+    }
+
+    /// The table name: the one given, else the location's last segment.
+    fn table_name(&self) -> Result<String> {
+        match &self.name {
+            Some(n) => Ok(n.clone()),
             None => self
                 .location
                 .trim_end_matches('/')
@@ -232,8 +275,21 @@ impl TableBuilder {
                 .ok_or_else(|| HudiError::MissingConfig {
                     key: "hoodie.table.name".into(),
                     source_name: format!("create of '{}'", self.location),
-                })?,
-        };
+                }),
+        }
+    }
+
+    /// The configuration the table would have, without creating it (a writer that screens its
+    /// input before the first commit keys it with this).
+    pub fn table_config(&self) -> Result<TableConfig> {
+        let props = self.properties(&self.table_name()?)?;
+        TableConfig::from_properties(props, &format!("create of '{}'", self.location))
+    }
+
+    /// Creates the table; fails if one exists at the location.
+    pub async fn create(self) -> Result<Table> {
+        let storage = Storage::open(&self.location, &self.storage_options)?;
+        let name = self.table_name()?;
         let props = self.properties(&name)?;
         // Validate what would be written before writing it.
         TableConfig::from_properties(props.clone(), &storage.display(PROPERTIES_FILE))?;
