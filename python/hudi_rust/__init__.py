@@ -29,6 +29,7 @@ from ._internal import (
     SYNC_BUILT_IN,
     AfterCommitError,
     CommitConflictError,
+    CorruptTableError,
     HudiError,
     RawTable,
     RefusedError,
@@ -47,6 +48,7 @@ __all__ = [
     "SchemaError",
     "TableNotFoundError",
     "RefusedError",
+    "CorruptTableError",
     "SYNC_BUILT_IN",
     "__version__",
 ]

@@ -60,6 +60,14 @@ create_exception!(
 );
 create_exception!(
     _internal,
+    CorruptTableError,
+    HudiError,
+    "A file of the table does not hold what it must (a base or log file, a Bloom filter, an \
+     instant's metadata, hoodie.properties): the table is damaged, not the input. The message \
+     names the file or instant; `hudi verify` lists what else is wrong."
+);
+create_exception!(
+    _internal,
     TableNotFoundError,
     HudiError,
     "No Hudi table at this location (no .hoodie/hoodie.properties)."
@@ -104,6 +112,10 @@ pub(crate) fn py_err(e: hudi_core::HudiError) -> PyErr {
         E::Schema { .. } => SchemaError::new_err(message),
         E::NotATable { .. } => TableNotFoundError::new_err(message),
         E::Refused { .. } | E::Unmaintained { .. } => RefusedError::new_err(message),
+        E::Corrupt { .. }
+        | E::LogFormat { .. }
+        | E::InstantMetadata { .. }
+        | E::ChecksumMismatch { .. } => CorruptTableError::new_err(message),
         E::AfterCommit { instant, .. } => after_commit_error(&instant, message),
         _ => HudiError::new_err(message),
     }
@@ -129,6 +141,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("SchemaError", py.get_type::<SchemaError>())?;
     m.add("TableNotFoundError", py.get_type::<TableNotFoundError>())?;
     m.add("RefusedError", py.get_type::<RefusedError>())?;
+    m.add("CorruptTableError", py.get_type::<CorruptTableError>())?;
     m.add("AfterCommitError", py.get_type::<AfterCommitError>())?;
     m.add("SYNC_BUILT_IN", cfg!(feature = "sync"))?;
     m.add_function(wrap_pyfunction!(write::write, m)?)?;

@@ -12,6 +12,7 @@ from conftest import canonical, data_files, rows, timeline_files
 import hudi_rust
 from hudi_rust import (
     CommitConflictError,
+    CorruptTableError,
     HudiError,
     HudiTable,
     RefusedError,
@@ -24,7 +25,8 @@ SPEC = dict(record_key="id", partition_by="region", precombine="ts")
 
 
 def test_the_exceptions_form_one_hierarchy():
-    for e in (CommitConflictError, SchemaError, TableNotFoundError, RefusedError):
+    for e in (CommitConflictError, SchemaError, TableNotFoundError, RefusedError,
+              CorruptTableError):
         assert issubclass(e, HudiError)
     assert issubclass(HudiError, Exception)
 
@@ -140,3 +142,14 @@ def test_a_table_with_parts_we_do_not_maintain_refuses_every_mutation(table_path
         assert sorted(str(p.relative_to(table_path)) for p in table_path.rglob("*")) == before
     assert t.clean(dry_run=True) is not None
     assert len(t.read()) == 10
+
+
+def test_a_damaged_table_file_raises_corrupt_table_error(table_path):
+    """An instant file that does not parse is the table's fault, not the input's: reads
+    raise CorruptTableError naming the instant."""
+    write_hudi(table_path, rows(range(5)), **SPEC)
+    write_hudi(table_path, rows(range(3), ts=2), **SPEC)
+    commit = sorted((table_path / ".hoodie").glob("*.commit"))[-1]
+    commit.write_text("{ not json")
+    with pytest.raises(CorruptTableError, match=commit.name.split(".")[0]):
+        HudiTable(table_path).read()

@@ -327,6 +327,14 @@ impl TableConfig {
         })
     }
 
+    /// The options an operation runs with: these properties overlaid by the call's options
+    /// (the one place this rule lives).
+    pub fn options_with(&self, call: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+        let mut all = self.raw.clone();
+        all.extend(call.iter().map(|(k, v)| (k.clone(), v.clone())));
+        all
+    }
+
     /// The stored checksum, if any, parsed.
     pub fn stored_checksum(&self) -> Option<std::result::Result<u64, String>> {
         CHECKSUM

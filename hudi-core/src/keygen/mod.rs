@@ -188,8 +188,7 @@ impl KeyGenerator {
             path: config.name.clone(),
             feature: format!("key generator {name}"),
         })?;
-        let mut all = config.raw.clone();
-        all.extend(options.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let all = config.options_with(options);
         let raw_parts: Vec<String> = PARTITIONPATH_FIELD_OPT
             .lookup(options)
             .or_else(|| PARTITIONPATH_FIELD_OPT.lookup(&config.raw))

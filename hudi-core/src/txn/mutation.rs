@@ -32,7 +32,7 @@ impl Mutation {
     ) -> Result<Mutation> {
         let config = crate::storage::load_table_config(storage).await?;
         require_maintained(storage, &config, operation, changes).await?;
-        let options = merged_options(&config, call_options);
+        let options = config.options_with(call_options);
         Ok(Mutation { config, options })
     }
 
@@ -42,19 +42,9 @@ impl Mutation {
         call_options: &BTreeMap<String, String>,
     ) -> Result<Mutation> {
         let config = crate::storage::load_table_config(storage).await?;
-        let options = merged_options(&config, call_options);
+        let options = config.options_with(call_options);
         Ok(Mutation { config, options })
     }
-}
-
-/// The table's properties overlaid by a call's options: what every operation runs with.
-pub fn merged_options(
-    config: &TableConfig,
-    call_options: &BTreeMap<String, String>,
-) -> BTreeMap<String, String> {
-    let mut all = config.raw.clone();
-    all.extend(call_options.iter().map(|(k, v)| (k.clone(), v.clone())));
-    all
 }
 
 /// The parts of the table a mutation that `changes` would not maintain, from its properties,

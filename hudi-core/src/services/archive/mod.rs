@@ -55,8 +55,7 @@ pub async fn archive(
     config: &TableConfig,
     options: &BTreeMap<String, String>,
 ) -> Result<ArchiveOutcome> {
-    let mut all = config.raw.clone();
-    all.extend(options.clone());
+    let all = config.options_with(options);
     let ac = ArchiveConfig::from_options(&all)?;
     let cc = CompactionConfig::from_options(&all)?;
     let timeline = Timeline::load(storage, config).await?;

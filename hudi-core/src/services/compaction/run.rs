@@ -118,8 +118,7 @@ pub async fn run(
 
     let (table_schema, _) = crate::read::schema::table_schema(storage, config, &timeline).await?;
     let write_schema = Arc::new(with_meta_fields(stored_schema(&table_schema)?.as_ref()));
-    let mut options_all = config.raw.clone();
-    options_all.extend(options.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let options_all = config.options_with(options);
     let ctx = Ctx {
         storage,
         instant: &c,
