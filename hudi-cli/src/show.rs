@@ -7,7 +7,8 @@ use crate::error::CliError;
 use crate::output::print_json;
 use crate::StorageArgs;
 
-/// Show a table's configuration and size.
+/// Show a table's configuration and size, and whether this library writes it (a table with
+/// a part it does not maintain, such as a metadata table, is read only here, and says why).
 ///
 /// Examples:
 ///   hudi show /data/trips
@@ -31,6 +32,14 @@ pub async fn run(a: ShowArgs) -> Result<(), CliError> {
     let view = table.file_system_view(None).await?;
     let (groups, base_files, log_files) = view.counts();
     let latest = tl.completed_writes().last();
+    // What this library would refuse to change, and why (empty: it writes and maintains it).
+    let records = hudi_core::config::capability::Changes::Records;
+    let unmaintained: Vec<String> =
+        hudi_core::txn::mutation::unmaintained(table.storage(), c, records)
+            .await?
+            .iter()
+            .map(|p| p.to_string())
+            .collect();
     let v = json!({
         "location": table.location(),
         "name": c.name,
@@ -51,6 +60,8 @@ pub async fn run(a: ShowArgs) -> Result<(), CliError> {
         "instants": tl.instants().len(),
         "completed_writes": tl.completed_writes().count(),
         "pending_instants": tl.pending().count(),
+        "writable": unmaintained.is_empty(),
+        "unmaintained": unmaintained,
         "latest_instant": latest.map(|i| json!({
             "requested": i.requested().as_str(),
             "completed": i.completion().map(|t| t.as_str()),
@@ -89,6 +100,14 @@ pub async fn run(a: ShowArgs) -> Result<(), CliError> {
     for (k, v) in fields {
         out.push_str(&format!("{k:<18}{v}\n"));
     }
+    let writable = match unmaintained.is_empty() {
+        true => "yes".to_string(),
+        false => format!(
+            "no, read only: the table has {}",
+            unmaintained.join("; and ")
+        ),
+    };
+    out.push_str(&format!("{:<18}{writable}\n", "writable"));
     print!("{out}");
     Ok(())
 }

@@ -320,6 +320,7 @@ fn paths_with_dots_and_home_work_in_every_command() {
         Some(root.join("work/t").to_str().expect("utf-8")),
         "{shown}"
     );
+    assert!(shown["writable"] == true && shown["unmaintained"] == serde_json::json!([]));
     run(&["timeline", "../t"]);
     run(&["commits", "show", "~/work/t"]);
     run(&["clean", "../t", "--dry-run"]);

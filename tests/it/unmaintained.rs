@@ -108,6 +108,15 @@ fn assert_refused(table: &Path, part: &str, input: &Path, partition: &str, files
             vec!["config", "set", &t, "hoodie.cleaner.commits.retained=3"],
         ]);
     }
+    // `hudi show` says the table is read only here, naming the part.
+    let (ok, out, err) = run_hudi(&["show", &t, "--json"]);
+    assert!(ok, "hudi show {t}: {err}");
+    let shown: serde_json::Value = serde_json::from_str(&out).expect("show json");
+    let parts = shown["unmaintained"].to_string();
+    assert!(
+        shown["writable"] == false && parts.contains(part),
+        "{shown}"
+    );
     let before = tree_state(table);
     let mut refused = 0;
     for args in &commands {
