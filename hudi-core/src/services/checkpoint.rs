@@ -8,7 +8,7 @@ use crate::config::table::TableType;
 use crate::error::{HudiError, Result};
 use crate::model::{Action, InstantTime};
 use crate::snapshot::Snapshot;
-use crate::timeline::transition::{Clock, Transitions};
+use crate::timeline::transition::Clock;
 use crate::timeline::TimelineInstant;
 
 /// The checkpoint key of table versions before 8.
@@ -127,9 +127,7 @@ pub async fn set(table: &Snapshot, value: &str, clock: &dyn Clock) -> Result<Che
     );
     table.storage().put(&backup, bytes).await?;
     let text = serde_json::to_vec_pretty(&json).map_err(|e| bad(e.to_string()))?;
-    Transitions::new(table.storage(), tl)
-        .rewrite_completed(target, Bytes::from(text))
-        .await?;
+    crate::txn::instants::rewrite_completed(table.storage(), tl, target, Bytes::from(text)).await?;
     Ok(CheckpointChange {
         instant: target.requested().clone(),
         old,

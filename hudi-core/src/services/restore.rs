@@ -17,7 +17,7 @@ use crate::model::avro_services::{encode_restore_metadata, encode_restore_plan};
 use crate::model::metadata::{decode_json_or_avro, InstantInfo, RestoreMetadata, RestorePlan};
 use crate::model::{Action, Instant, InstantTime, State};
 use crate::storage::Storage;
-use crate::timeline::transition::{next_instant, Clock, Transitions};
+use crate::timeline::transition::{next_instant, Clock};
 use crate::timeline::{Timeline, TimelineInstant};
 use crate::txn::rollback::{apply, files_of_completed, files_of_pending, plan_for};
 use crate::txn::{SingleWriter, Transaction};
@@ -206,12 +206,7 @@ async fn execute(
         let rplan = rollback_plan(&storage, &timeline, &ti).await?;
         let bytes = encode_rollback_plan(&rplan)
             .map_err(|e| HudiError::instant_content(&ri, "rollback plan", e))?;
-        let transitions = Transitions::new(&storage, &timeline);
-        transitions
-            .request(&ri, Action::Rollback, Bytes::from(bytes))
-            .await?;
-        transitions
-            .inflight(&ri, Action::Rollback, Bytes::new())
+        crate::txn::instants::begin_inner_rollback(&storage, &timeline, &ri, Bytes::from(bytes))
             .await?;
         let m = apply(&storage, &timeline, &ri, &rplan).await?;
         record(&mut meta, &rplan, m);
@@ -228,10 +223,7 @@ async fn execute(
     let bytes = encode_restore_metadata(&meta)
         .map_err(|e| HudiError::instant_content(&r, "restore metadata", e))?;
     txn.commit(Bytes::from(bytes)).await?;
-    let transitions = Transitions::new(&storage, &timeline);
-    for ri in &inner {
-        transitions.remove_pending(ri, Action::Rollback).await?;
-    }
+    crate::txn::instants::remove_inner_rollbacks(&storage, &timeline, &inner).await?;
     Ok(RestoreOutcome {
         restore_instant: r,
         savepoint: sp.clone(),

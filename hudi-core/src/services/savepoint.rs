@@ -15,7 +15,7 @@ use crate::model::avro_services::encode_savepoint_metadata;
 use crate::model::metadata::{decode_json_or_avro, SavepointMetadata, SavepointPartitionMetadata};
 use crate::model::{Action, Instant, InstantTime, State};
 use crate::storage::Storage;
-use crate::timeline::transition::{Clock, Transitions};
+use crate::timeline::transition::Clock;
 use crate::timeline::Timeline;
 use crate::txn::{SingleWriter, Transaction};
 
@@ -229,9 +229,7 @@ pub async fn delete(storage: &Storage, config: &TableConfig, instant: &InstantTi
                 table: storage.location().to_string(),
             }
         })?;
-    let transitions = Transitions::new(storage, &timeline);
-    transitions.uncomplete(sp).await?;
-    transitions.remove_pending(instant, Action::Savepoint).await
+    crate::txn::instants::delete_savepoint(storage, &timeline, sp).await
 }
 
 /// The savepoint metadata of `instant`, if it is a completed savepoint.

@@ -4,7 +4,8 @@
 //! its inflight file, the operation writes its files (naming each file group it touches),
 //! and `commit` creates the completed file — the commit point — then runs the post-commit
 //! steps (markers removed). `timeline::transition` stays the only code that creates or
-//! removes timeline files. The commit point goes through a [`ConcurrencyPolicy`]: the one
+//! removes timeline files, and only `txn` calls it: [`instants`] has the changes that are not
+//! a new instant's (archival, savepoint deletion, a restore's inner rollbacks). The commit point goes through a [`ConcurrencyPolicy`]: the one
 //! place where a multi-writer policy takes a lock, reloads the timeline and checks for
 //! conflicts ([`occ::Optimistic`]); a single writer ([`SingleWriter`]) needs none of that.
 //! Under optimistic concurrency a write also beats a heartbeat from before its requested file
@@ -12,6 +13,7 @@
 
 pub mod concurrency;
 pub mod heartbeat;
+pub mod instants;
 pub mod lock;
 pub mod markers;
 pub mod mutation;

@@ -21,7 +21,6 @@ use crate::error::{HudiError, Result};
 use crate::model::{Action, InstantTime};
 use crate::services::compaction::CompactionConfig;
 use crate::storage::Storage;
-use crate::timeline::transition::Transitions;
 use crate::timeline::Timeline;
 
 /// What an archival did.
@@ -99,9 +98,7 @@ pub async fn archive(
     // The archive first: a crash after it leaves the instants on both timelines (read once),
     // never on neither.
     let file = log::write(storage, &entries, ac.batch).await?;
-    Transitions::new(storage, &timeline)
-        .remove_archived(&selection.instants)
-        .await?;
+    crate::txn::instants::retire_archived(storage, &timeline, &selection.instants).await?;
     let archived_commits = selection
         .instants
         .iter()
