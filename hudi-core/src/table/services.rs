@@ -172,24 +172,9 @@ impl CompactionBuilder {
         config: crate::config::table::TableConfig,
         cc: CompactionConfig,
     ) -> Result<(ScheduleOutcome, Option<CompactionOutcome>)> {
-        let scheduled =
-            compaction::schedule(&self.storage, &config, &cc, self.clock.as_ref(), self.force)
-                .await?;
-        let ran = match &scheduled {
-            ScheduleOutcome::Scheduled { instant, .. } => Some(
-                compaction::run(
-                    &self.storage,
-                    &config,
-                    Some(instant),
-                    &cc,
-                    &self.options,
-                    self.progress.as_ref(),
-                )
-                .await?,
-            ),
-            _ => None,
-        };
-        Ok((scheduled, ran))
+        let (s, clock, progress) = (&self.storage, self.clock.as_ref(), self.progress.as_ref());
+        compaction::schedule_then_run(s, &config, &cc, clock, self.force, &self.options, progress)
+            .await
     }
 }
 
@@ -256,11 +241,10 @@ async fn inline_compaction(
     if !cc.inline || !mor {
         return Ok(None);
     }
-    let scheduled = compaction::schedule(storage, config, &cc, clock, false).await?;
-    let ScheduleOutcome::Scheduled { instant, .. } = scheduled else {
+    let ran = compaction::schedule_then_run(storage, config, &cc, clock, false, options, None);
+    let Some(out) = ran.await?.1 else {
         return Ok(None);
     };
-    let out = compaction::run(storage, config, Some(&instant), &cc, options, None).await?;
     Ok(Some(InlineService {
         service: "compaction",
         instant: out.instant,
