@@ -5,7 +5,7 @@
 //! instant recorded as Hudi does: `R.rollback.requested` (plan) → `R.rollback.inflight` →
 //! `R.rollback` (metadata). A completed instant stops being visible first: its completed
 //! file goes before any data file. Writers roll back failed writes here (below `write`);
-//! the rollback service and restore build on [`plan_for`] and [`apply`].
+//! the rollback service and restore build on `plan_for` and `apply`.
 
 use std::collections::BTreeMap;
 use std::time::Instant as Clock0;
