@@ -325,6 +325,12 @@ class HudiTable:
         """``hoodie.properties``."""
         return self._t.properties()
 
+    def unmaintained(self) -> List[str]:
+        """The parts of the table this library does not maintain (a metadata table, table
+        version 8 or 9, CDC, ...), each described: with any, writes and services raise
+        ``RefusedError`` and change nothing; reads go ahead. Empty for a table it writes."""
+        return self._t.unmaintained()
+
     def compact(
         self, instant: Optional[str] = None, *, options: Optional[Options] = None
     ) -> Dict[str, Any]:

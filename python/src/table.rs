@@ -142,6 +142,16 @@ impl RawTable {
         Ok(d)
     }
 
+    /// The parts of the table this library does not maintain, each described; writes and
+    /// services refuse a table that has any.
+    fn unmaintained(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        self.with_latest(py, |t| async move {
+            let records = hudi_core::config::capability::Changes::Records;
+            let parts = hudi_core::txn::mutation::unmaintained(t.storage(), t.config(), records);
+            Ok(parts.await?.iter().map(|p| p.to_string()).collect())
+        })
+    }
+
     /// Compacts (merge-on-read): the pending compaction `instant`, else the earliest pending
     /// one, else a new plan of every file slice with logs.
     #[pyo3(signature = (instant_time=None, options=BTreeMap::new()))]

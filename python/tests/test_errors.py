@@ -124,10 +124,12 @@ def test_a_table_with_parts_we_do_not_maintain_refuses_every_mutation(table_path
     it): every write and service raises RefusedError naming it, and nothing changes."""
     write_hudi(table_path, rows(range(10)), table_type="MERGE_ON_READ", **SPEC)
     write_hudi(table_path, rows(range(5)), table_type="MERGE_ON_READ", **SPEC)
+    assert HudiTable(table_path).unmaintained() == []
     props = table_path / ".hoodie" / "hoodie.properties"
     props.write_text(props.read_text() + "hoodie.table.metadata.partitions=files\n")
     before = sorted(str(p.relative_to(table_path)) for p in table_path.rglob("*"))
     t = HudiTable(table_path)
+    assert len(t.unmaintained()) == 1 and "metadata table" in t.unmaintained()[0]
     mutations = [
         lambda: write_hudi(table_path, rows(range(5)), **SPEC),
         t.compact,
