@@ -157,9 +157,10 @@ impl CleanBuilder {
         let cc = CleanConfig::from_options(&all)?;
         // Under optimistic concurrency control, under the table lock.
         let locked = async {
+            let timeline = crate::timeline::Timeline::load(s, &config).await?;
             clean::clean(
                 s,
-                &config,
+                timeline,
                 &cc,
                 self.clock.as_ref(),
                 self.dry_run,

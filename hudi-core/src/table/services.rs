@@ -269,7 +269,7 @@ async fn automatic_clean(
     if !clean::automatic_due(&timeline, &cc).await? {
         return Ok(None);
     }
-    let run = clean::clean(storage, config, &cc, clock, false, None).await?;
+    let run = clean::clean(storage, timeline, &cc, clock, false, None).await?;
     Ok(match run.outcome {
         clean::CleanOutcome::Cleaned(r) => Some(InlineService {
             service: "clean",

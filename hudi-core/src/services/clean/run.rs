@@ -11,7 +11,6 @@ use bytes::Bytes;
 
 use super::config::{CleanConfig, CleanPolicy};
 use super::plan::{nothing_due, select, CleanInputs, CleanSelection};
-use crate::config::table::TableConfig;
 use crate::error::{HudiError, Result};
 use crate::fs_view::FileSystemView;
 use crate::model::avro_services::{encode_clean_metadata, encode_clean_plan};
@@ -100,16 +99,16 @@ pub async fn plan(
     Ok(Ok(selection))
 }
 
-/// Completes unfinished cleans, then cleans what `cc` allows (or, with `dry_run`, reports it).
+/// Completes unfinished cleans, then cleans what `cc` allows (or, with `dry_run`, reports it),
+/// starting from `timeline` as the caller loaded it (under the table lock when there is one).
 pub async fn clean(
     storage: &Storage,
-    config: &TableConfig,
+    mut timeline: Timeline,
     cc: &CleanConfig,
     clock: &dyn Clock,
     dry_run: bool,
     progress: Option<&crate::services::Progress>,
 ) -> Result<CleanRun> {
-    let mut timeline = Timeline::load(storage, config).await?;
     let mut finished = Vec::new();
     if !dry_run {
         finished = finish_pending(storage, &timeline, progress).await?;
