@@ -52,11 +52,16 @@ fn clean_by_hours_deletes_what_sparks_cleaner_deletes() {
         .rt
         .block_on(Table::open(&mine.to_string_lossy()))
         .expect("open");
+    // A builder runs on `.await` as with `.run()`.
     let clean = table
         .clean()
         .with_policy(CleanPolicy::KeepLatestByHours)
         .with_retained_hours(3);
-    let run = s.ctx.rt.block_on(clean.run()).expect("our clean by hours");
+    let run = s
+        .ctx
+        .rt
+        .block_on(async { clean.await })
+        .expect("our clean by hours");
     let CleanOutcome::Cleaned(report) = &run.outcome else {
         panic!("our clean by hours: {:?}", run.outcome);
     };

@@ -341,3 +341,23 @@ impl RestoreBuilder {
         .await
     }
 }
+
+/// A builder whose one verb is `run` also runs on `.await` (as delta-rs' operations do):
+/// `table.clean().with_retained_commits(5).await`.
+macro_rules! run_on_await {
+    ($builder:ty, $output:ty) => {
+        impl std::future::IntoFuture for $builder {
+            type Output = Result<$output>;
+            type IntoFuture = futures::future::BoxFuture<'static, Result<$output>>;
+
+            fn into_future(self) -> Self::IntoFuture {
+                Box::pin(self.run())
+            }
+        }
+    };
+}
+
+run_on_await!(CleanBuilder, CleanRun);
+run_on_await!(RollbackBuilder, Vec<RollbackOutcome>);
+run_on_await!(ArchiveBuilder, ArchiveOutcome);
+run_on_await!(RestoreBuilder, RestoreOutcome);
