@@ -30,8 +30,12 @@ pub enum Changes {
 pub enum Unmaintained {
     /// A table version this library reads but does not write.
     TableVersion(super::version::TableVersion),
-    /// A metadata table (`hoodie.table.metadata.partitions`, or partitions being built).
-    MetadataTable { partitions: Vec<String> },
+    /// A metadata table (`hoodie.table.metadata.partitions`, or partitions being built);
+    /// `deletable` when turning it off would make the table one this library writes.
+    MetadataTable {
+        partitions: Vec<String>,
+        deletable: bool,
+    },
     /// Change data capture logs (`hoodie.table.cdc.enabled=true`).
     ChangeDataCapture,
     /// A bootstrapped table: base files that point into another path.
@@ -64,13 +68,20 @@ impl fmt::Display for Unmaintained {
                 "table version {v} (this library writes table version {})",
                 super::version::TableVersion::written_list()
             ),
-            Unmaintained::MetadataTable { partitions } => write!(
-                f,
-                "a metadata table (partitions {}) that this library does not update yet; \
-                 to write here, stop the table's other writers, run `hudi metadata delete` on it \
-                 and write from them with hoodie.metadata.enable=false",
-                partitions.join(",")
-            ),
+            Unmaintained::MetadataTable {
+                partitions,
+                deletable,
+            } => {
+                let p = partitions.join(",");
+                write!(f, "a metadata table (partitions {p}) that this library does not update yet")?;
+                if *deletable {
+                    f.write_str(
+                        "; to write here, stop the table's other writers, run `hudi metadata \
+                         delete` on it and write from them with hoodie.metadata.enable=false",
+                    )?;
+                }
+                Ok(())
+            }
             Unmaintained::ChangeDataCapture => {
                 f.write_str("change data capture (hoodie.table.cdc.enabled=true): CDC log files")
             }
@@ -161,7 +172,10 @@ pub fn unmaintained_parts(
         );
     }
     if !mdt.is_empty() {
-        parts.push(Unmaintained::MetadataTable { partitions: mdt });
+        parts.push(Unmaintained::MetadataTable {
+            partitions: mdt,
+            deletable: false,
+        });
     }
     if get("hoodie.table.cdc.enabled").is_some_and(is_true) {
         parts.push(Unmaintained::ChangeDataCapture);
@@ -197,6 +211,10 @@ pub fn unmaintained_parts(
             value: v.clone(),
         })
     }));
+    // `hudi metadata delete` is the remedy only when nothing else stands in the way.
+    if let [Unmaintained::MetadataTable { deletable, .. }] = parts.as_mut_slice() {
+        *deletable = true;
+    }
     parts
 }
 
@@ -296,6 +314,19 @@ mod tests {
         assert_eq!(
             unmaintained_parts(&c, true, Changes::Files),
             vec![Unmaintained::ConsistentHashingIndex]
+        );
+        // The remedy `hudi metadata delete` is named only when it would make the table writable.
+        let c = config("hoodie.table.metadata.partitions=files\n");
+        assert!(unmaintained_parts(&c, false, Changes::Files)[0]
+            .to_string()
+            .contains("hudi metadata delete"));
+        let c = config("hoodie.table.metadata.partitions=files\nhoodie.table.version=9\n");
+        let parts = unmaintained_parts(&c, false, Changes::Files);
+        assert_eq!(parts.len(), 2);
+        assert!(
+            !parts[1].to_string().contains("hudi metadata delete"),
+            "{}",
+            parts[1]
         );
         // Virtual keys matter only where records are keyed: clean or rollback go ahead.
         let c = config("hoodie.populate.meta.fields=false\n");
