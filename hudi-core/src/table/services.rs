@@ -163,18 +163,17 @@ impl CompactionBuilder {
     /// Schedules (if due) and runs: what inline compaction does after a write.
     pub async fn schedule_and_run(self) -> Result<(ScheduleOutcome, Option<CompactionOutcome>)> {
         let (config, cc, all) = self.config().await?;
-        let s = self.storage.clone();
-        crate::txn::under_table_lock(&s, &all, self.schedule_and_run_unlocked(config, cc)).await
-    }
-
-    async fn schedule_and_run_unlocked(
-        self,
-        config: crate::config::table::TableConfig,
-        cc: CompactionConfig,
-    ) -> Result<(ScheduleOutcome, Option<CompactionOutcome>)> {
         let (s, clock, progress) = (&self.storage, self.clock.as_ref(), self.progress.as_ref());
-        compaction::schedule_then_run(s, &config, &cc, clock, self.force, &self.options, progress)
-            .await
+        let run = compaction::schedule_then_run(
+            s,
+            &config,
+            &cc,
+            clock,
+            self.force,
+            &self.options,
+            progress,
+        );
+        crate::txn::under_table_lock(s, &all, run).await
     }
 }
 
@@ -203,13 +202,9 @@ impl AfterCommit for InlineServices {
             let Mutation {
                 config,
                 options: all,
-            } = Mutation::begin(
-                storage,
-                "the table services after a write",
-                Changes::Records,
-                options,
-            )
-            .await?;
+            } = Mutation::look(storage, options).await?;
+            // The write that runs these services checked the table at its start: one
+            // capability check per operation.
             // Concurrent writers run their services one at a time.
             crate::txn::under_table_lock(storage, &all, async {
                 let mut done = Vec::new();

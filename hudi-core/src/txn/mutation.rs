@@ -36,7 +36,8 @@ impl Mutation {
         Ok(Mutation { config, options })
     }
 
-    /// The same view without the capability check, for what only looks (a dry run).
+    /// The same view without the capability check: for what only looks (a dry run), and for
+    /// the services a write runs after its commit (the write checked at its start).
     pub async fn look(
         storage: &Storage,
         call_options: &BTreeMap<String, String>,
